@@ -1,0 +1,92 @@
+"""trademl.schemas: conform() casts vendor frames and rejects what violates a table's schema."""
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from trademl import schemas
+
+
+def bars(**overrides) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "date": [dt.date(2024, 1, 2), dt.date(2024, 1, 2)],
+            "symbol": ["AAA", "BBB"],
+            "open": [10.0, 20.0],
+            "high": [11.0, 21.0],
+            "low": [9.5, 19.5],
+            "close": [10.5, 20.5],
+            "vwap": [10.2, 20.2],
+            "volume": [1000, 2000],
+            "nbbo_spread": [None, None],
+            "trades": [10, 20],
+            "session_id": ["XNYS:2024-01-02"] * 2,
+        }
+    )
+    for k, v in overrides.items():
+        frame[k] = v
+    return schemas.with_metadata(frame, source_name="vendorx", source_uri="https://v/x", api_version="v2")
+
+
+def test_conform_returns_the_exact_table_schema():
+    t = schemas.conform("raw/equities_bars", bars())
+    assert t.schema.equals(schemas.EQUITIES_BARS.schema)
+    assert t.num_rows == 2
+
+
+def test_dataset_names_resolve_to_tables():
+    assert schemas.table_spec("equities_eod") is schemas.EQUITIES_BARS
+
+
+def test_unknown_table_lists_known_names():
+    with pytest.raises(ValueError, match="raw/equities_bars"):
+        schemas.table_spec("raw/nope")
+
+
+def test_violation_names_vendor_table_symbol_and_session():
+    with pytest.raises(schemas.SchemaViolation) as err:
+        schemas.conform("raw/equities_bars", bars(high=[11.0, 19.0]), vendor="vendorx")
+    msg = str(err.value)
+    for part in ("vendor=vendorx", "table=raw/equities_bars", "symbol=BBB", "session=2024-01-02"):
+        assert part in msg
+
+
+def test_negative_volume_is_rejected():
+    with pytest.raises(schemas.SchemaViolation, match="negative volume"):
+        schemas.conform("raw/equities_bars", bars(volume=[-1, 5]))
+
+
+def test_nan_price_is_rejected():
+    with pytest.raises(schemas.SchemaViolation, match="null/NaN in required column 'close'"):
+        schemas.conform("raw/equities_bars", bars(close=[float("nan"), 20.5]))
+
+
+def test_missing_column_is_rejected():
+    with pytest.raises(schemas.SchemaViolation, match="missing columns"):
+        schemas.conform("raw/equities_bars", bars().drop(columns=["vwap"]))
+
+
+def test_duplicate_keys_are_rejected():
+    frame = bars(symbol=["AAA", "AAA"])
+    with pytest.raises(schemas.SchemaViolation, match="duplicate key"):
+        schemas.conform("raw/equities_bars", frame)
+
+
+def test_naive_minute_timestamps_are_rejected():
+    frame = bars().assign(ts=pd.to_datetime(["2024-01-02 14:30", "2024-01-02 14:31"]), symbol=["AAA", "AAA"])
+    with pytest.raises(schemas.SchemaViolation, match="UTC is required"):
+        schemas.conform("raw/equities_minute", frame)
+
+
+def test_crossed_option_quote_is_rejected():
+    frame = pd.DataFrame(
+        {
+            "ts_ns": [1], "date": [dt.date(2024, 1, 2)], "underlier": ["AAA"], "expiry": [dt.date(2024, 2, 16)],
+            "strike": [100.0], "cp_flag": ["C"], "bid": [2.0], "ask": [1.5], "bid_size": [1], "ask_size": [1],
+            "nbbo_mid": [1.75], "exchs_bitmap": [0], "underlying_price": [100.0],
+        }
+    )
+    frame = schemas.with_metadata(frame, source_name="v", source_uri="u", api_version="1")
+    with pytest.raises(schemas.SchemaViolation, match="crossed quote"):
+        schemas.conform("raw/options_nbbo", frame)

@@ -1,0 +1,102 @@
+"""Layered configuration (SSOT 1.4): configs/<name>.yml < configs/env/<env>/<name>.yml < environment.
+
+`settings()` returns the runtime settings read from the environment (paths, DB URI, vendor);
+`load_config(name)` returns one YAML document merged with its environment override. Secrets are
+never read here: connectors read their keys from the environment at call time.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+ENVIRONMENTS = ("local", "dev", "prod", "ci")
+
+
+def config_dir() -> Path:
+    """Directory holding the YAML configs: $TRADEML_CONFIG_DIR or the repository's configs/."""
+    return Path(os.environ.get("TRADEML_CONFIG_DIR", REPO_ROOT / "configs"))
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        doc = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ValueError(f"config file {path} is not valid YAML: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise ValueError(f"config file {path} must hold a mapping at top level")
+    return doc
+
+
+def load_config(name: str, env: str | None = None) -> dict[str, Any]:
+    """The YAML config `name` (e.g. "backfill") merged with configs/env/<env>/<name>.yml when present."""
+    env = env or os.environ.get("TRADEML_ENV", "local")
+    base_path = config_dir() / f"{name}.yml"
+    if not base_path.exists():
+        known = sorted(p.stem for p in config_dir().glob("*.yml"))
+        raise ValueError(f"no config named {name!r} in {config_dir()} (known: {', '.join(known)})")
+    doc = _read_yaml(base_path)
+    override = config_dir() / "env" / env / f"{name}.yml"
+    if override.exists():
+        doc = _deep_merge(doc, _read_yaml(override))
+    return doc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime settings from the environment, with the embedded single-machine defaults."""
+
+    env: str
+    data_root: Path
+    dagster_home: Path
+    db_uri: str
+    vendor: str
+    node_id: str
+
+    @property
+    def control_db_path(self) -> Path:
+        return self.data_root / "control" / "node.sqlite"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.data_root / "exports"
+
+
+def settings() -> Settings:
+    """Read TRADEML_ENV, TRADEML_DATA_ROOT, DAGSTER_HOME, DB_URI, TRADEML_VENDOR and EDGE_NODE_ID."""
+    env = os.environ.get("TRADEML_ENV", "local")
+    if env not in ENVIRONMENTS:
+        raise ValueError(f"TRADEML_ENV={env!r} is not one of {ENVIRONMENTS}")
+    data_root = Path(os.environ.get("TRADEML_DATA_ROOT", "./data_layer")).expanduser().resolve()
+    dagster_home = Path(os.environ.get("DAGSTER_HOME", "./.dagster_home")).expanduser().resolve()
+    default_db = f"sqlite:///{data_root / 'control' / 'node.sqlite'}"
+    return Settings(
+        env=env,
+        data_root=data_root,
+        dagster_home=dagster_home,
+        db_uri=os.environ.get("DB_URI") or default_db,
+        vendor=os.environ.get("TRADEML_VENDOR", "synthetic"),
+        node_id=os.environ.get("EDGE_NODE_ID") or socket.gethostname(),
+    )
+
+
+def env_flag(name: str, default: bool = False) -> bool:
+    """A boolean environment flag ("1", "true", "yes" are true)."""
+    raw = os.environ.get(name)
+    return default if raw is None else raw.strip().lower() in {"1", "true", "yes", "on"}

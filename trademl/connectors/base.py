@@ -1,0 +1,90 @@
+"""The connector interface every vendor implements (synthetic, files and the real HTTP vendors).
+
+A connector turns a request for one logical dataset over a closed session range into rows in
+the dataset's raw/reference schema (``trademl.schemas``), metadata columns included. Nothing
+downstream of a connector knows which vendor produced the rows except through ``source_name``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+
+class VendorError(RuntimeError):
+    """A vendor request failed; `retryable` says whether trying again later can help."""
+
+    def __init__(self, vendor: str, message: str, *, retryable: bool = True, qc_code: str = "VENDOR_ERROR") -> None:
+        self.vendor, self.retryable, self.qc_code = vendor, retryable, qc_code
+        super().__init__(f"{vendor}: {message}")
+
+
+class VendorUnavailable(VendorError):
+    """The vendor is down or refused service for now (outage, 5xx after retries, frozen after 429)."""
+
+    def __init__(self, vendor: str, message: str) -> None:
+        super().__init__(vendor, message, retryable=True, qc_code="VENDOR_OUTAGE")
+
+
+class VendorAuthError(VendorError):
+    """Credentials are missing or rejected (401/403); names the environment variable, never its value."""
+
+    def __init__(self, vendor: str, message: str) -> None:
+        super().__init__(vendor, message, retryable=False, qc_code="AUTH_ERROR")
+
+
+@dataclass(frozen=True)
+class FetchRequest:
+    """One unit of vendor work: a dataset over sessions [start, end] (closed) for some symbols/series."""
+
+    dataset: str
+    start: dt.date
+    end: dt.date
+    symbols: tuple[str, ...] | None = None
+    series: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError(f"request end {self.end} is before start {self.start}")
+
+
+@dataclass
+class FetchResult:
+    """Rows returned for a request plus what the vendor could not serve (for QC and fallback)."""
+
+    dataset: str
+    frame: pd.DataFrame
+    source_name: str
+    failed_sessions: dict[str, str] = field(default_factory=dict)  # "YYYY-MM-DD" -> reason
+
+
+class Connector(ABC):
+    """A market-data vendor. Subclasses declare `source_name`, `api_version` and `datasets`."""
+
+    source_name: str = ""
+    api_version: str = ""
+    datasets: frozenset[str] = frozenset()
+
+    def supports(self, dataset: str) -> bool:
+        return dataset in self.datasets
+
+    def fetch(self, request: FetchRequest) -> FetchResult:
+        """Fetch `request`; raises ValueError for a dataset this vendor does not serve."""
+        if not self.supports(request.dataset):
+            raise ValueError(
+                f"vendor {self.source_name!r} does not serve dataset {request.dataset!r} "
+                f"(it serves: {', '.join(sorted(self.datasets))})"
+            )
+        return self._fetch(request)
+
+    @abstractmethod
+    def _fetch(self, request: FetchRequest) -> FetchResult:
+        """Vendor-specific fetch returning rows in the raw schema of `request.dataset`."""
+
+    def universe_symbols(self, asof: dt.date) -> list[str]:
+        """Symbols this vendor lists as tradable on `asof` (used when a request names no symbols)."""
+        raise VendorError(self.source_name, "this vendor cannot list a universe; pass symbols explicitly", retryable=False)

@@ -1,0 +1,787 @@
+"""The Parquet + zstd partition store behind every lake table (SSOT 2.1, 2.4 idempotency rules).
+
+Layout: ``{root}/{layer}/{table}/date=YYYY-MM-DD/v00001.parquet`` plus ``_manifest.json`` per
+partition (one partition = one session date and every symbol of it; ``raw/macros_fred`` is keyed
+by ``vintage_date`` but uses the same ``date=`` directory name).
+
+Guarantees:
+
+* Raw is immutable: a partition is never rewritten. A vendor revision becomes a new version file
+  beside the old ones; re-ingesting an identical payload (same rows regardless of order and of
+  ``ingested_at``) is a no-op that touches nothing.
+* Atomic commit: a version is serialised once in memory, written to ``.tmp-<uuid>.parquet``,
+  fsynced, verified by re-reading it (sha256 of the bytes, footer row count and schema), recorded
+  in the manifest (atomic replace) and only then renamed to ``vNNNNN.parquet``. The rename is the
+  commit point: readers only look at ``vNNNNN.parquet`` files, so a crash at any moment leaves the
+  old state or the new one. A manifest entry whose file never appeared (crash between manifest and
+  rename) is invisible and pruned, and stale tmp files are deleted, by the next write.
+* Writers to one partition serialise on ``.lock`` in the partition directory (``fcntl.flock``
+  plus an in-process lock), so two writers never produce the same version number.
+
+A root may also be an fsspec URL (``s3://bucket/lake``, ``memory://lake``): the same algorithm
+runs with object puts and server-side moves (each object appears atomically). Object stores have
+no advisory locks, so there writers are serialised only within one process; run concurrent
+writers of one partition through a single Dagster pool.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import os
+import re
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from trademl.schemas import VOLATILE_COLUMNS, SchemaViolation, TableSpec, conform, table_spec
+
+WriteMode = Literal["replace", "merge"]
+PartitionLike = dt.date | str | pd.Timestamp | np.datetime64
+
+MANIFEST_NAME = "_manifest.json"
+LOCK_NAME = ".lock"
+TMP_PREFIX = ".tmp-"
+CHECKSUM_MISMATCH = "CHECKSUM_MISMATCH"
+_VERSION_RE = re.compile(r"^v(\d{5,})\.parquet$")
+_PARTITION_RE = re.compile(r"^date=(\d{4}-\d{2}-\d{2})$")
+_MANIFEST_FORMAT = 1
+
+# Fixed writer settings: the same rows always serialise to the same bytes (for one pyarrow version).
+_PARQUET_OPTIONS = {
+    "compression": "zstd",
+    "compression_level": 3,
+    "use_dictionary": True,
+    "write_statistics": True,
+    "version": "2.6",
+    "data_page_version": "1.0",
+    "row_group_size": 1 << 20,
+    "store_schema": True,
+    "write_page_checksum": True,
+}
+
+
+class LakeIntegrityError(RuntimeError):
+    """A written or stored file does not match what was meant to be there (qc code CHECKSUM_MISMATCH)."""
+
+    qc_code = CHECKSUM_MISMATCH
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """Outcome of one partition write; `changed` is False when the payload equalled the latest version."""
+
+    table: str
+    partition: dt.date
+    version: int
+    path: str
+    row_count: int
+    sha256: str
+    content_hash: str
+    changed: bool
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One committed version of a partition as recorded in its manifest (created_at is UTC)."""
+
+    version: int
+    path: str
+    row_count: int
+    sha256: str
+    content_hash: str
+    created_at: dt.datetime
+
+
+# --------------------------------------------------------------------------------------------
+# Storage back ends: a local directory (POSIX atomic rename, fsync, flock) or an fsspec store.
+# --------------------------------------------------------------------------------------------
+
+
+class _LocalStore:
+    """Local filesystem primitives with durable, atomic commits."""
+
+    is_local = True
+
+    def __init__(self, root: Path) -> None:
+        self.root = str(root)
+        self._thread_locks: dict[str, threading.Lock] = {}
+        self._registry_lock = threading.Lock()
+
+    def join(self, *parts: str) -> str:
+        return os.path.join(*parts)
+
+    def listdir(self, path: str) -> list[str]:
+        try:
+            return os.listdir(path)
+        except FileNotFoundError:
+            return []
+
+    def list_tree(self, path: str) -> dict[str, list[str]]:
+        """Sub-directory name -> names of the files in it, one level down."""
+        out: dict[str, list[str]] = {}
+        try:
+            subdirs = [e for e in os.scandir(path) if e.is_dir()]
+        except FileNotFoundError:
+            return out
+        for entry in subdirs:
+            out[entry.name] = os.listdir(entry.path)
+        return out
+
+    def makedirs(self, path: str) -> None:
+        if os.path.isdir(path):
+            return
+        missing, probe = [], path
+        while not os.path.isdir(probe):
+            missing.append(probe)
+            probe = os.path.dirname(probe)
+        os.makedirs(path, exist_ok=True)
+        for created in reversed(missing):  # make every new directory entry durable
+            _fsync_dir(os.path.dirname(created))
+
+    def read_bytes(self, path: str) -> bytes:
+        with open(path, "rb") as fh:
+            return fh.read()
+
+    def write_new(self, path: str, data: pa.Buffer | bytes) -> None:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def put_atomic(self, path: str, data: bytes) -> None:
+        tmp = self.join(os.path.dirname(path), f"{TMP_PREFIX}{uuid.uuid4().hex}.json")
+        self.write_new(tmp, data)
+        self.commit(tmp, path)
+
+    def commit(self, src: str, dst: str) -> None:
+        os.replace(src, dst)
+        _fsync_dir(os.path.dirname(dst))
+
+    def remove(self, path: str) -> None:
+        try:
+            os.remove(path)
+        except FileNotFoundError:
+            pass
+
+    def open_for_parquet(self, path: str) -> str:
+        return path
+
+    def duckdb_path(self, path: str) -> str:
+        return path
+
+    def register(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Local paths need no filesystem registration."""
+
+    @contextmanager
+    def lock(self, directory: str) -> Iterator[None]:
+        with self._registry_lock:
+            tlock = self._thread_locks.setdefault(directory, threading.Lock())
+        with tlock:
+            fd = os.open(self.join(directory, LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class _FsspecStore:
+    """fsspec primitives: object puts are atomic, moves are copy-then-delete on the server."""
+
+    is_local = False
+
+    def __init__(self, url: str) -> None:
+        import fsspec.core
+
+        self.fs, root = fsspec.core.url_to_fs(url)
+        self.root = self.fs.unstrip_protocol(root.rstrip("/") or "/")  # paths keep their protocol
+        self._thread_locks: dict[str, threading.Lock] = {}
+        self._registry_lock = threading.Lock()
+
+    def join(self, *parts: str) -> str:
+        return "/".join(p.strip("/") if i else p.rstrip("/") for i, p in enumerate(parts))
+
+    def listdir(self, path: str) -> list[str]:
+        try:
+            entries = self.fs.ls(path, detail=False)
+        except FileNotFoundError:
+            return []
+        return [e.rstrip("/").rsplit("/", 1)[-1] for e in entries]
+
+    def list_tree(self, path: str) -> dict[str, list[str]]:
+        """Sub-directory name -> names of the files in it, from one recursive listing."""
+        out: dict[str, list[str]] = {}
+        base = self.fs._strip_protocol(path).rstrip("/") + "/"
+        try:
+            found = self.fs.find(path, maxdepth=2)
+        except FileNotFoundError:
+            return out
+        for full in found:
+            rel = self.fs._strip_protocol(full)[len(base) :].split("/")
+            if len(rel) == 2:
+                out.setdefault(rel[0], []).append(rel[1])
+        return out
+
+    def makedirs(self, path: str) -> None:
+        self.fs.makedirs(path, exist_ok=True)
+
+    def read_bytes(self, path: str) -> bytes:
+        return self.fs.cat_file(path)
+
+    def write_new(self, path: str, data: pa.Buffer | bytes) -> None:
+        self.fs.pipe_file(path, bytes(memoryview(data)))
+
+    def put_atomic(self, path: str, data: bytes) -> None:
+        self.fs.pipe_file(path, data)
+
+    def commit(self, src: str, dst: str) -> None:
+        self.fs.mv(src, dst)
+
+    def remove(self, path: str) -> None:
+        try:
+            self.fs.rm_file(path)
+        except FileNotFoundError:
+            pass
+
+    def open_for_parquet(self, path: str) -> pa.BufferReader:
+        return pa.BufferReader(self.read_bytes(path))
+
+    def duckdb_path(self, path: str) -> str:
+        return self.fs.unstrip_protocol(path)
+
+    def register(self, con: duckdb.DuckDBPyConnection) -> None:
+        con.register_filesystem(self.fs)
+
+    @contextmanager
+    def lock(self, directory: str) -> Iterator[None]:
+        with self._registry_lock:
+            tlock = self._thread_locks.setdefault(directory, threading.Lock())
+        with tlock:
+            yield
+
+
+def _open_store(root: str | os.PathLike) -> _LocalStore | _FsspecStore:
+    text = os.fspath(root)
+    if "://" in text and not text.startswith("file://"):
+        return _FsspecStore(text)
+    text = text.removeprefix("file://")
+    return _LocalStore(Path(text).expanduser().resolve())
+
+
+# --------------------------------------------------------------------------------------------
+# Pure helpers: partition keys, canonical ordering, content hashing, serialisation, verification.
+# --------------------------------------------------------------------------------------------
+
+
+def as_partition_date(value: PartitionLike, name: str = "partition") -> dt.date:
+    """Normalise a partition key (date, 'YYYY-MM-DD', midnight Timestamp) to a datetime.date."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}={value!r} is not a session date (expected YYYY-MM-DD)") from exc
+    if ts is pd.NaT:
+        raise ValueError(f"{name} is missing (NaT)")
+    if ts.tzinfo is not None or ts != ts.normalize():
+        raise ValueError(f"{name}={value!r} must be a plain session date, not an instant")
+    return ts.date()
+
+
+def sort_by_key(table: pa.Table, spec: TableSpec) -> pa.Table:
+    """Rows in the table's canonical order (its natural key, ascending)."""
+    if table.num_rows <= 1:
+        return table
+    return table.sort_by([(k, "ascending") for k in spec.key])
+
+
+def _value_bytes(arr: pa.Array) -> list[bytes | memoryview]:
+    """Canonical bytes of an array's values (nulls filled with a fixed value), independent of chunking."""
+    typ = arr.type
+    if pa.types.is_string_view(typ):
+        arr, typ = arr.cast(pa.string()), pa.string()
+    if (
+        pa.types.is_string(typ)
+        or pa.types.is_binary(typ)
+        or pa.types.is_large_string(typ)
+        or pa.types.is_large_binary(typ)
+    ):
+        filled = pc.fill_null(arr, "" if pa.types.is_string(typ) or pa.types.is_large_string(typ) else b"")
+        off_type = np.int64 if pa.types.is_large_string(typ) or pa.types.is_large_binary(typ) else np.int32
+        offsets = np.frombuffer(filled.buffers()[1], dtype=off_type)[
+            filled.offset : filled.offset + len(filled) + 1
+        ]
+        lengths = np.diff(offsets).astype(np.int64)
+        data = filled.buffers()[2]
+        body = (
+            memoryview(data)[int(offsets[0]) : int(offsets[-1])] if data is not None and len(offsets) else b""
+        )
+        return [lengths.tobytes(), body]
+    if pa.types.is_boolean(typ):
+        return [pc.fill_null(arr, False).to_numpy(zero_copy_only=False).astype(np.uint8).tobytes()]
+    if pa.types.is_floating(typ):
+        values = pc.fill_null(arr, 0.0).to_numpy(zero_copy_only=False)
+        return [np.where(np.isnan(values), np.nan, values).tobytes()]  # one canonical NaN bit pattern
+    if pa.types.is_integer(typ):
+        return [pc.fill_null(arr, 0).to_numpy(zero_copy_only=False).tobytes()]
+    if pa.types.is_temporal(typ):
+        width = pa.int32() if typ.bit_width == 32 else pa.int64()
+        return [pc.fill_null(arr.view(width), 0).to_numpy(zero_copy_only=False).tobytes()]
+    raise ValueError(f"content hashing does not support column type {typ}")
+
+
+def content_hash(table: pa.Table, spec: TableSpec) -> str:
+    """sha256 over the table's data columns (VOLATILE_COLUMNS excluded) in canonical key order.
+
+    Two payloads with the same rows hash equal whatever their row order, chunking or ingest time.
+    """
+    return _hash_sorted(sort_by_key(table, spec))
+
+
+def _hash_sorted(table: pa.Table) -> str:
+    h = hashlib.sha256()
+    cols = [n for n in table.schema.names if n not in VOLATILE_COLUMNS]
+    h.update(json.dumps([[n, str(table.schema.field(n).type)] for n in cols]).encode())
+    h.update(table.num_rows.to_bytes(8, "little"))
+    for name in cols:
+        arr = table.column(name).combine_chunks()
+        h.update(name.encode() + b"\x00")
+        if arr.null_count:
+            valid = arr.is_valid().to_numpy(zero_copy_only=False)
+            h.update(b"V" + np.packbits(valid).tobytes())
+        else:
+            h.update(b"N")
+        for part in _value_bytes(arr):
+            h.update(part)
+    return h.hexdigest()
+
+
+def serialise(table: pa.Table, spec: TableSpec) -> pa.Buffer:
+    """The table as one Parquet + zstd file in memory, with fixed (deterministic) writer settings."""
+    sink = pa.BufferOutputStream()
+    sorting = pq.SortingColumn.from_ordering(table.schema, [(k, "ascending") for k in spec.key])
+    pq.write_table(table, sink, sorting_columns=sorting, **_PARQUET_OPTIONS)
+    return sink.getvalue()
+
+
+def _verify_bytes(data: bytes, *, sha256: str, row_count: int, schema: pa.Schema, where: str) -> None:
+    """Raise LakeIntegrityError unless `data` has the given sha256, row count and Arrow schema."""
+    got = hashlib.sha256(data).hexdigest()
+    if got != sha256:
+        raise LakeIntegrityError(f"{where}: sha256 {got} differs from the serialised {sha256}")
+    try:
+        meta = pq.ParquetFile(pa.BufferReader(data))
+        rows, stored = meta.metadata.num_rows, meta.schema_arrow
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise LakeIntegrityError(f"{where}: Parquet footer unreadable: {exc}") from exc
+    if rows != row_count:
+        raise LakeIntegrityError(f"{where}: footer says {rows} rows, expected {row_count}")
+    if not stored.equals(schema, check_metadata=False):
+        raise LakeIntegrityError(f"{where}: stored schema {stored} differs from {schema}")
+
+
+def _check_partition_rows(table: pa.Table, spec: TableSpec, partition: dt.date, vendor: str | None) -> None:
+    """Reject rows whose partition column is not `partition` (a payload belongs to one session)."""
+    if table.num_rows == 0:
+        return
+    col = table.column(spec.partition_column)
+    wrong = pc.not_equal(col, pa.scalar(partition, pa.date32()))
+    if pc.any(wrong).as_py():
+        idx = pc.index(wrong, True).as_py()
+        row = table.slice(idx, 1).to_pylist()[0]
+        sym = row.get(spec.symbol_column) if spec.symbol_column else None
+        raise SchemaViolation(
+            f"row with {spec.partition_column}={row[spec.partition_column]} does not belong to partition {partition}",
+            table=spec.name,
+            vendor=vendor,
+            symbol=str(sym) if sym is not None else None,
+            session=str(row[spec.partition_column]),
+        )
+
+
+def _merge(stored: pa.Table, incoming: pa.Table, spec: TableSpec) -> pa.Table:
+    """Union of stored and incoming rows; incoming rows replace stored rows with the same natural key."""
+    if stored.num_rows == 0:
+        return incoming
+    if incoming.num_rows == 0:
+        return stored
+    keys = list(spec.key)
+    kept = stored.join(incoming.select(keys), keys=keys, join_type="left anti", use_threads=False)
+    return pa.concat_tables([kept.select(spec.schema.names).cast(spec.schema), incoming])
+
+
+# --------------------------------------------------------------------------------------------
+# The lake.
+# --------------------------------------------------------------------------------------------
+
+
+class Lake:
+    """Versioned, checksummed Parquet partitions of the SSOT tables under one root.
+
+    `root` is a local directory (full atomic semantics) or an fsspec URL (object-level atomic puts).
+    Paths returned by the lake (WriteResult.path, VersionInfo.path, partition_dir) are strings:
+    absolute local paths, or URLs (with their protocol) for fsspec roots.
+    """
+
+    def __init__(self, root: str | os.PathLike) -> None:
+        self._store = _open_store(root)
+
+    def __repr__(self) -> str:
+        return f"Lake({self.root!r})"
+
+    @property
+    def root(self) -> str:
+        """The resolved root: an absolute local path or the fsspec URL."""
+        return self._store.root
+
+    # ---- layout ------------------------------------------------------------------------------
+
+    def table_dir(self, table: str) -> str:
+        """Directory of a table: {root}/{layer}/{table}."""
+        spec = table_spec(table)
+        return self._store.join(self.root, spec.layer, spec.short_name)
+
+    def partition_dir(self, table: str, partition: PartitionLike) -> str:
+        """Directory of one partition: {root}/{layer}/{table}/date=YYYY-MM-DD."""
+        day = as_partition_date(partition)
+        return self._store.join(self.table_dir(table), f"date={day.isoformat()}")
+
+    def _version_path(self, pdir: str, version: int) -> str:
+        return self._store.join(pdir, f"v{version:05d}.parquet")
+
+    def _committed(self, pdir: str) -> dict[int, str]:
+        """Committed versions of a partition (the vNNNNN.parquet files present) -> their paths."""
+        out = {}
+        for name in self._store.listdir(pdir):
+            m = _VERSION_RE.match(name)
+            if m:
+                out[int(m.group(1))] = self._store.join(pdir, name)
+        return out
+
+    def _load_manifest(self, pdir: str) -> dict[int, dict]:
+        path = self._store.join(pdir, MANIFEST_NAME)
+        try:
+            doc = json.loads(self._store.read_bytes(path))
+        except FileNotFoundError:
+            return {}
+        except json.JSONDecodeError as exc:
+            raise LakeIntegrityError(f"manifest {path} is not valid JSON: {exc}") from exc
+        return {int(e["version"]): e for e in doc.get("versions", [])}
+
+    def _save_manifest(
+        self, pdir: str, spec: TableSpec, partition: dt.date, entries: dict[int, dict]
+    ) -> None:
+        doc = {
+            "format": _MANIFEST_FORMAT,
+            "table": spec.name,
+            "partition": partition.isoformat(),
+            "versions": [entries[v] for v in sorted(entries)],
+        }
+        payload = json.dumps(doc, indent=1, sort_keys=True).encode()
+        self._store.put_atomic(self._store.join(pdir, MANIFEST_NAME), payload)
+
+    # ---- writing -----------------------------------------------------------------------------
+
+    def write_partition(
+        self,
+        table: str,
+        partition: PartitionLike,
+        data: pd.DataFrame | pa.Table,
+        *,
+        vendor: str | None = None,
+        mode: WriteMode = "replace",
+    ) -> WriteResult:
+        """Store one session's payload as a new immutable version (or do nothing if it is unchanged).
+
+        The payload is conformed to the table schema first and every row must belong to
+        `partition`; a SchemaViolation is raised before anything is touched. mode="replace"
+        makes the payload the whole new version; mode="merge" unions it with the latest version,
+        incoming rows replacing stored rows with the same natural key (gap fill of some symbols).
+        An empty payload commits an empty version (a session checked and found empty).
+        Raises LakeIntegrityError when a merge would build on a corrupted latest version.
+        """
+        spec = table_spec(table)
+        _check_mode(mode)
+        day = as_partition_date(partition)
+        conformed = conform(spec.name, data, vendor=vendor)
+        _check_partition_rows(conformed, spec, day, vendor)
+        return self._write_conformed(spec, day, conformed, vendor=vendor, mode=mode)
+
+    def write_partitions(
+        self,
+        table: str,
+        data: pd.DataFrame | pa.Table,
+        *,
+        vendor: str | None = None,
+        mode: WriteMode = "replace",
+    ) -> list[WriteResult]:
+        """Split a multi-session payload by the partition column and write each session (date order).
+
+        Conformance is checked on the whole payload first, so a SchemaViolation anywhere leaves
+        every partition untouched. The split is one Arrow sort plus slices (no per-row Python).
+        """
+        spec = table_spec(table)
+        _check_mode(mode)
+        conformed = conform(spec.name, data, vendor=vendor)
+        if conformed.num_rows == 0:
+            return []
+        ordered = conformed.sort_by(
+            [(spec.partition_column, "ascending")] + [(k, "ascending") for k in spec.key]
+        )
+        days = ordered.column(spec.partition_column).combine_chunks().view(pa.int32()).to_numpy()
+        starts = np.concatenate([[0], np.flatnonzero(np.diff(days)) + 1])
+        ends = np.concatenate([starts[1:], [len(days)]])
+        epoch = dt.date(1970, 1, 1)
+        results = []
+        for lo, hi in zip(starts.tolist(), ends.tolist()):  # one iteration per partition
+            day = epoch + dt.timedelta(days=int(days[lo]))
+            part = ordered.slice(lo, hi - lo)
+            results.append(self._write_conformed(spec, day, part, vendor=vendor, mode=mode, presorted=True))
+        return results
+
+    def _write_conformed(
+        self,
+        spec: TableSpec,
+        day: dt.date,
+        incoming: pa.Table,
+        *,
+        vendor: str | None,
+        mode: WriteMode,
+        presorted: bool = False,
+    ) -> WriteResult:
+        store = self._store
+        pdir = store.join(self.table_dir(spec.name), f"date={day.isoformat()}")
+        store.makedirs(pdir)
+        with store.lock(pdir):
+            for name in store.listdir(pdir):  # only dead writers leave tmp files behind a free lock
+                if name.startswith(TMP_PREFIX):
+                    store.remove(store.join(pdir, name))
+            committed = self._committed(pdir)
+            entries = {v: e for v, e in self._load_manifest(pdir).items() if v in committed}
+            latest = max(committed) if committed else None
+            # The latest file counts as stored content only when its bytes still match the manifest:
+            # re-ingesting over a corrupted version writes a fresh one instead of a silent no-op.
+            latest_bytes = store.read_bytes(committed[latest]) if latest in entries else None
+            intact = (
+                latest_bytes is not None
+                and hashlib.sha256(latest_bytes).hexdigest() == entries[latest]["sha256"]
+            )
+
+            new = incoming
+            if mode == "merge" and latest is not None:
+                if not intact:
+                    raise LakeIntegrityError(
+                        f"cannot merge into {committed[latest]}: its bytes do not match the manifest sha256; "
+                        "re-ingest the whole partition with mode='replace'"
+                    )
+                new = _merge(pq.read_table(pa.BufferReader(latest_bytes)).cast(spec.schema), incoming, spec)
+                presorted = False
+            if not presorted:
+                new = sort_by_key(new, spec)
+            new = new.combine_chunks()
+            digest = _hash_sorted(new)
+
+            if intact and entries[latest]["content_hash"] == digest:
+                e = entries[latest]
+                return WriteResult(
+                    spec.name, day, latest, committed[latest], int(e["row_count"]), e["sha256"], digest, False
+                )
+
+            buf = serialise(new, spec)
+            sha = hashlib.sha256(memoryview(buf)).hexdigest()
+            version = (latest or 0) + 1
+            final = self._version_path(pdir, version)
+            tmp = store.join(pdir, f"{TMP_PREFIX}{uuid.uuid4().hex}.parquet")
+            try:
+                store.write_new(tmp, buf)
+                _verify_bytes(
+                    store.read_bytes(tmp), sha256=sha, row_count=new.num_rows, schema=spec.schema, where=tmp
+                )
+                entries[version] = {
+                    "version": version,
+                    "file": final.rsplit("/", 1)[-1],
+                    "row_count": new.num_rows,
+                    "sha256": sha,
+                    "content_hash": digest,
+                    "created_at": dt.datetime.now(dt.UTC).isoformat(),
+                    "vendor": vendor,
+                    "mode": mode,
+                }
+                # Manifest first, rename second: a visible version always has its checksum recorded.
+                self._save_manifest(pdir, spec, day, entries)
+                store.commit(tmp, final)
+            finally:
+                store.remove(tmp)  # no-op after a successful commit
+            return WriteResult(spec.name, day, version, final, new.num_rows, sha, digest, True)
+
+    # ---- reading -----------------------------------------------------------------------------
+
+    def _read_file(self, path: str, spec: TableSpec) -> pa.Table:
+        return pq.read_table(self._store.open_for_parquet(path)).cast(spec.schema)
+
+    def read_partition(self, table: str, partition: PartitionLike, version: int | None = None) -> pa.Table:
+        """One partition's rows in key order: the latest version, or `version`; empty with schema when absent."""
+        spec = table_spec(table)
+        pdir = self.partition_dir(spec.name, partition)
+        committed = self._committed(pdir)
+        if version is None:
+            if not committed:
+                return spec.schema.empty_table()
+            return self._read_file(committed[max(committed)], spec)
+        if version not in committed:
+            raise ValueError(
+                f"{spec.name} partition {as_partition_date(partition)} has no version {version}; "
+                f"committed versions: {sorted(committed)}"
+            )
+        return self._read_file(committed[version], spec)
+
+    def partitions(self, table: str) -> list[dt.date]:
+        """Partition dates of a table that hold at least one committed version, ascending."""
+        return sorted(self._latest_files(table_spec(table)))
+
+    def _latest_files(self, spec: TableSpec) -> dict[dt.date, str]:
+        tdir = self.table_dir(spec.name)
+        out = {}
+        for name, files in self._store.list_tree(tdir).items():
+            m = _PARTITION_RE.match(name)
+            versions = [int(v.group(1)) for v in map(_VERSION_RE.match, files) if v]
+            if m and versions:
+                out[dt.date.fromisoformat(m.group(1))] = self._version_path(
+                    self._store.join(tdir, name), max(versions)
+                )
+        return out
+
+    def read(
+        self,
+        table: str,
+        start: PartitionLike | None = None,
+        end: PartitionLike | None = None,
+        symbols: Sequence[str] | str | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pa.Table:
+        """Latest versions of the partitions in the closed range [start, end], via DuckDB.
+
+        `symbols` filters on the table's symbol column (a single string means one symbol);
+        `columns` selects and orders the output columns. Rows come ordered by partition then key,
+        typed exactly as the table schema.
+        """
+        spec = table_spec(table)
+        lo = as_partition_date(start, "start") if start is not None else None
+        hi = as_partition_date(end, "end") if end is not None else None
+        if lo is not None and hi is not None and hi < lo:
+            raise ValueError(f"end {hi} is before start {lo}")
+        cols = list(spec.schema.names) if columns is None else list(columns)
+        unknown = [c for c in cols if c not in spec.schema.names]
+        if unknown or not cols:
+            raise ValueError(
+                f"unknown or no columns {unknown or cols} for {spec.name}; known: {spec.schema.names}"
+            )
+        if len(set(cols)) != len(cols):
+            raise ValueError(f"duplicate columns requested: {cols}")
+        out_schema = pa.schema([spec.schema.field(c) for c in cols])
+        sym_list: list[str] | None = None
+        if symbols is not None:
+            if spec.symbol_column is None:
+                raise ValueError(f"{spec.name} has no symbol column; symbols filter is not applicable")
+            sym_list = [symbols] if isinstance(symbols, str) else [str(s) for s in symbols]
+            if not sym_list:
+                return out_schema.empty_table()
+
+        files = [
+            p
+            for d, p in sorted(self._latest_files(spec).items())
+            if (lo is None or d >= lo) and (hi is None or d <= hi)
+        ]
+        if not files:
+            return out_schema.empty_table()
+
+        select = ", ".join(_quote(c) for c in cols)
+        order = ", ".join(_quote(c) for c in (spec.partition_column, *spec.key))
+        params: dict[str, object] = {"files": [self._store.duckdb_path(f) for f in files]}
+        where = ""
+        if sym_list is not None:
+            where = f"WHERE list_contains($symbols, {_quote(spec.symbol_column)})"
+            params["symbols"] = sym_list
+        query = f"SELECT {select} FROM read_parquet($files, hive_partitioning=false) {where} ORDER BY {order}"
+        con = duckdb.connect()
+        try:
+            con.execute("SET TimeZone='UTC'")
+            self._store.register(con)
+            result = con.sql(query, params=params).to_arrow_table()
+        finally:
+            con.close()
+        return result.cast(out_schema)
+
+    # ---- ledger ------------------------------------------------------------------------------
+
+    def versions(self, table: str, partition: PartitionLike) -> list[VersionInfo]:
+        """Committed versions of a partition with their recorded checksums, oldest first."""
+        spec = table_spec(table)
+        pdir = self.partition_dir(spec.name, partition)
+        committed = self._committed(pdir)
+        entries = self._load_manifest(pdir)
+        return [
+            VersionInfo(
+                version=v,
+                path=committed[v],
+                row_count=int(entries[v]["row_count"]),
+                sha256=entries[v]["sha256"],
+                content_hash=entries[v]["content_hash"],
+                created_at=dt.datetime.fromisoformat(entries[v]["created_at"]),
+            )
+            for v in sorted(committed)
+            if v in entries
+        ]
+
+    def verify_partition(self, table: str, partition: PartitionLike) -> bool:
+        """True when the latest version's bytes hash to the sha256 in the manifest.
+
+        False (qc code CHECKSUM_MISMATCH) when they differ, when the latest file has no manifest
+        entry, or when the partition has no committed version at all.
+        """
+        spec = table_spec(table)
+        pdir = self.partition_dir(spec.name, partition)
+        committed = self._committed(pdir)
+        if not committed:
+            return False
+        latest = max(committed)
+        entry = self._load_manifest(pdir).get(latest)
+        if entry is None:
+            return False
+        return hashlib.sha256(self._store.read_bytes(committed[latest])).hexdigest() == entry["sha256"]
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in ("replace", "merge"):
+        raise ValueError(f"mode must be 'replace' or 'merge', got {mode!r}")
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'

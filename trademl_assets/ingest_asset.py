@@ -1,0 +1,77 @@
+"""Factory for the session-partitioned raw and reference assets: one trademl.ingest call each."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from trademl.config import settings
+from trademl.ingest import ingest
+from trademl.schemas import table_spec
+from trademl_assets.partitions import session_partitions
+from trademl_resources import ControlDbResource, LakeResource, VendorResource
+
+
+class IngestConfig(dg.Config):
+    """Optional narrowing of an ingest run (a GAP task for a few symbols or series)."""
+
+    symbols: list[str] = []
+    series: list[str] = []
+
+
+def asset_key_for(table: str) -> dg.AssetKey:
+    """Asset keys mirror the lake path: raw/equities_bars -> ["raw", "equities_bars"]."""
+    return dg.AssetKey(table.split("/"))
+
+
+def build_ingest_asset(dataset: str, *, deps: tuple[str, ...] = (), description: str = "") -> dg.AssetsDefinition:
+    """A single-run-backfill asset that ingests `dataset` for its partition range."""
+    spec = table_spec(dataset)
+    key = asset_key_for(spec.name)
+
+    @dg.asset(
+        key=key,
+        group_name=spec.layer,
+        partitions_def=session_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        deps=[asset_key_for(table_spec(d).name) for d in deps],
+        pool=settings().vendor,
+        kinds={"parquet"},
+        description=description or spec.description,
+        metadata={"table": spec.name, "dataset": dataset, "partition_column": spec.partition_column},
+    )
+    def _asset(
+        context: dg.AssetExecutionContext,
+        config: IngestConfig,
+        vendor: VendorResource,
+        lake: LakeResource,
+        control_db: ControlDbResource,
+    ) -> dg.MaterializeResult:
+        window = context.partition_key_range
+        context.log.info(f"ingesting {dataset} {window.start}..{window.end} from {vendor.name}")
+        report = ingest(
+            dataset,
+            window.start,
+            window.end,
+            connector=vendor.connector(),
+            lake=lake.lake(),
+            engine=control_db.engine(),
+            symbols=config.symbols or None,
+            series=config.series or None,
+        )
+        counts = report.colour_counts
+        context.log.info(f"{spec.name}: {counts} over {len(report.sessions)} sessions")
+        return dg.MaterializeResult(
+            metadata={
+                "sessions": len(report.sessions),
+                "rows_fetched": report.rows_fetched,
+                "partitions_written": report.partitions_written,
+                "partitions_unchanged": report.partitions_unchanged,
+                "green": counts["GREEN"],
+                "amber": counts["AMBER"],
+                "red": counts["RED"],
+                "rejected_sessions": dg.MetadataValue.json(report.rejected),
+                "vendor": report.source_name,
+            }
+        )
+
+    return _asset

@@ -1,0 +1,1 @@
+"""TradeML package."""

@@ -1,0 +1,309 @@
+"""`trademl` console script: demo, status, audit, backfill, ingest and ui — each running through Dagster."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+
+from trademl import calendar
+from trademl.config import REPO_ROOT, load_config, settings
+from trademl.logs import configure_logging
+from trademl.schemas import DATASET_TABLES, TABLES, table_spec
+
+INGEST_DATASETS = ("equities_eod", "equities_minute", "corp_actions", "delistings", "macros_fred", "options_chains")
+REFERENCE_DATASETS = ("calendars", "universe", "corp_actions", "delistings", "index_membership", "tick_size_regime")
+
+
+class CliError(Exception):
+    """A user error: printed as one line, exit code 2, never a traceback."""
+
+
+def _say(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def _parse_date(value: str, name: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise CliError(f"{name} {value!r} is not a date (expected YYYY-MM-DD)") from exc
+
+
+def _resolve_tables(names: Sequence[str]) -> list[str]:
+    out = []
+    for raw in names:
+        for name in [n.strip() for n in raw.split(",") if n.strip()]:
+            try:
+                out.append(table_spec(name).name)
+            except ValueError as exc:
+                raise CliError(str(exc)) from exc
+    if not out:
+        raise CliError("no tables given; known tables: " + ", ".join(sorted(TABLES)))
+    return out
+
+
+def _engine():
+    from trademl_resources.control_db import _engine as engine_for
+
+    return engine_for(settings().db_uri)
+
+
+# ---------------------------------------------------------------------------------------------- status
+def status_payload() -> dict:
+    """The `trademl status --json` document."""
+    from trademl import control
+
+    engine = _engine()
+    tables = control.status_counts(engine)
+    return {"tables": tables, "queue": control.queue_counts(engine)}
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    payload = status_payload()
+    if args.json:
+        print(json.dumps(payload, sort_keys=True))
+        return 0
+    _print_coverage(payload)
+    return 0
+
+
+def _print_coverage(payload: dict) -> None:
+    rows = payload["tables"]
+    width = max([len(t) for t in rows] + [len("table")])
+    _say(f"{'table':<{width}}  {'GREEN':>7} {'AMBER':>7} {'RED':>7}")
+    for table in sorted(rows):
+        c = rows[table]
+        _say(f"{table:<{width}}  {c.get('GREEN', 0):>7} {c.get('AMBER', 0):>7} {c.get('RED', 0):>7}")
+    q = payload["queue"]
+    _say("queue: " + ", ".join(f"{k} {q.get(k, 0)}" for k in ("PENDING", "LEASED", "DONE", "FAILED")))
+
+
+# ---------------------------------------------------------------------------------------------- audit
+def cmd_audit(args: argparse.Namespace) -> int:
+    from trademl import backfill
+    from trademl.lake import Lake
+
+    tables = _resolve_tables(args.tables)
+    start, end = backfill.stage_window()
+    if args.start:
+        start = _parse_date(args.start, "--start")
+    if args.end:
+        end = _parse_date(args.end, "--end")
+    if end < start:
+        raise CliError(f"--end {end} is before --start {start}")
+    _say(f"auditing {', '.join(tables)} over {start}..{end}")
+    report = backfill.audit_scan(tables, engine=_engine(), lake=Lake(settings().data_root), start=start, end=end)
+    _say(str(report))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------- backfill
+def _parse_budget(items: Sequence[str] | None) -> dict[str, int] | None:
+    if not items:
+        return None
+    budget: dict[str, int] = {}
+    for item in items:
+        vendor, sep, n = item.partition("=")
+        if not sep or not n.strip().isdigit():
+            raise CliError(f"--budget {item!r} must look like vendor=N (e.g. synthetic=100)")
+        budget[vendor.strip()] = int(n)
+    return budget
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from trademl import backfill
+    from trademl_jobs.runner import dagster_instance, execute_tasks
+
+    budget = _parse_budget(args.budget)
+    instance = dagster_instance()
+    owner = f"cli:{settings().node_id}:{os.getpid()}"
+    _say(f"draining backfill_queue (budget: {budget or 'configured caps'})")
+    report = backfill.backfill_run(
+        budget, engine=_engine(), execute=execute_tasks(instance, owner), owner=owner, max_tasks=args.max_tasks
+    )
+    _say(str(report))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------- ingest
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from trademl_jobs.runner import dagster_instance, materialize_range
+
+    if args.dataset not in INGEST_DATASETS:
+        raise CliError(f"unknown dataset {args.dataset!r}; choose one of {', '.join(INGEST_DATASETS)}")
+    start, end = _parse_date(args.start, "--start"), _parse_date(args.end, "--end")
+    if end < start:
+        raise CliError(f"--end {end} is before --start {start}")
+    sessions = calendar.sessions(start, end)
+    if len(sessions) == 0:
+        raise CliError(f"no XNYS session between {start} and {end}")
+    if args.vendor:
+        os.environ["TRADEML_VENDOR"] = args.vendor
+    symbols = [s.strip().upper() for s in args.symbols.split(",") if s.strip()] if args.symbols else None
+    first, last = sessions[0].strftime("%Y-%m-%d"), sessions[-1].strftime("%Y-%m-%d")
+    instance = dagster_instance()
+    _say(f"ingesting {args.dataset} {first}..{last} ({len(sessions)} sessions) from {settings().vendor}")
+    run = materialize_range(instance, [args.dataset], first, last, symbols=symbols)
+    _say(f"run {run.run_id} {'succeeded' if run.success else 'failed (see the UI)'} in {run.seconds:.1f}s")
+    _print_range_colours(args.dataset, first, last)
+    return 0 if run.success else 1
+
+
+def _print_range_colours(dataset: str, first: str, last: str) -> None:
+    from trademl_jobs.queue import range_colours
+
+    c = range_colours(_engine(), dataset, first, last)
+    _say(f"{DATASET_TABLES[dataset]}: GREEN {c['GREEN']}  AMBER {c['AMBER']}  RED {c['RED']} (sessions)")
+
+
+# ---------------------------------------------------------------------------------------------- demo
+def cmd_demo(args: argparse.Namespace) -> int:
+    from trademl import backfill
+    from trademl.lake import Lake
+    from trademl_jobs.runner import dagster_instance, execute_tasks, materialize_range, project_paths
+
+    cfg = load_config("demo")
+    os.environ.setdefault("TRADEML_VENDOR", "synthetic")
+    if settings().vendor != "synthetic":
+        raise CliError("the demo runs on the embedded synthetic market; unset TRADEML_VENDOR")
+    os.environ.setdefault("TRADEML_SYNTHETIC_N_SYMBOLS", str(args.symbols or cfg["symbols"]))
+    os.environ.setdefault("TRADEML_SYNTHETIC_SIGNAL_STRENGTH", str(cfg["signal_strength"]))
+    end = _parse_date(args.end or cfg["end"], "--end")
+    n_daily = args.sessions or int(cfg["daily_sessions"])
+    n_minute = int(cfg["minute_sessions"])
+    daily = calendar.sessions(calendar.previous_session(end, n_daily + 5), end)[-n_daily:]
+    minute = daily[-n_minute:]
+    d0, d1 = daily[0].strftime("%Y-%m-%d"), daily[-1].strftime("%Y-%m-%d")
+    m0 = minute[0].strftime("%Y-%m-%d")
+    instance = dagster_instance()
+    t_start = time.perf_counter()
+
+    steps = [
+        ("reference tables", list(REFERENCE_DATASETS), d0),
+        ("daily bars + macro vintages", ["equities_eod", "macros_fred"], d0),
+        ("minute bars + option chains", ["equities_minute", "options_chains"], m0),
+    ]
+    for i, (label, datasets, first) in enumerate(steps, 1):
+        _say(f"[{i}/5] materializing {label}: {first}..{d1} (one run)")
+        run = materialize_range(instance, datasets, first, d1)
+        note = "" if run.success else " — some sessions RED (vendor outage); the queue will backfill them"
+        _say(f"      run {run.run_id[:8]} {'ok' if run.success else 'finished with failed checks'} in {run.seconds:.1f}s{note}")
+
+    engine = _engine()
+    tables = [DATASET_TABLES[d] for d in (*REFERENCE_DATASETS, "equities_eod", "macros_fred")]
+    _say(f"[4/5] audit_scan over {d0}..{d1}")
+    backfill.audit_scan(tables, engine=engine, lake=Lake(settings().data_root), start=daily[0].date(), end=daily[-1].date())
+    backfill.audit_scan(
+        [DATASET_TABLES["equities_minute"], DATASET_TABLES["options_chains"]],
+        engine=engine,
+        lake=Lake(settings().data_root),
+        start=minute[0].date(),
+        end=minute[-1].date(),
+    )
+    from trademl import control
+
+    pending = control.queue_counts(engine).get("PENDING", 0)
+    _say(f"[5/5] queue worker: backfilling {pending} pending task(s)")
+    owner = f"demo:{os.getpid()}"
+    report = backfill.backfill_run(None, engine=engine, execute=execute_tasks(instance, owner), owner=owner)
+    _say(f"      {report}")
+    payload = status_payload()
+    _say("")
+    _print_coverage(payload)
+    paths = project_paths()
+    _say("")
+    _say(f"lake:         {paths['lake']}")
+    _say(f"control db:   {paths['control_db']}")
+    _say(f"dagster home: {paths['dagster_home']}")
+    _say(f"done in {time.perf_counter() - t_start:.1f}s — `make ui` shows the runs, partitions and checks")
+    red = sum(c.get("RED", 0) for c in payload["tables"].values())
+    return 0 if red == 0 else 1
+
+
+# ---------------------------------------------------------------------------------------------- ui
+def cmd_ui(args: argparse.Namespace) -> int:
+    from trademl_jobs.runner import dagster_instance
+
+    dagster_instance()
+    dagster = os.path.join(os.path.dirname(sys.executable), "dagster")
+    cmd = [dagster, "dev", "-w", str(REPO_ROOT / "workspace.yaml"), "-h", args.host, "-p", str(args.port)]
+    _say(f"Dagster UI on http://{args.host}:{args.port} (webserver + daemon; Ctrl-C stops both)")
+    # `dagster dev` started from a script ignores SIGINT unless it is reset to default before exec.
+    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.send_signal(signal.SIGINT)
+        return proc.wait()
+
+
+# ---------------------------------------------------------------------------------------------- main
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="trademl", description=__doc__)
+    p.add_argument("--log-level", default=os.environ.get("TRADEML_LOG_LEVEL", "WARNING"))
+    sub = p.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="materialize the demo window of the synthetic market and backfill its outage")
+    demo.add_argument("--symbols", type=int, default=None)
+    demo.add_argument("--sessions", type=int, default=None)
+    demo.add_argument("--end", default=None, help="last session (YYYY-MM-DD); default from configs/demo.yml")
+    demo.set_defaults(func=cmd_demo)
+
+    st = sub.add_parser("status", help="GREEN/AMBER/RED per table and the queue")
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=cmd_status)
+
+    audit = sub.add_parser("audit", help="audit partitions")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    gaps = audit_sub.add_parser("gaps", help="audit_scan: update partition_status and enqueue GAP tasks")
+    gaps.add_argument("--tables", nargs="+", required=True, help="table or dataset names (comma or space separated)")
+    gaps.add_argument("--start", default=None)
+    gaps.add_argument("--end", default=None)
+    gaps.set_defaults(func=cmd_audit)
+
+    bf = sub.add_parser("backfill", help="backfill queue")
+    bf_sub = bf.add_subparsers(dest="backfill_command", required=True)
+    run = bf_sub.add_parser("run", help="drain the backfill queue through Dagster runs")
+    run.add_argument("--budget", nargs="*", default=None, help="per-vendor caps for this run, e.g. synthetic=100")
+    run.add_argument("--max-tasks", type=int, default=None)
+    run.set_defaults(func=cmd_backfill)
+
+    ing = sub.add_parser("ingest", help="one single-run materialization of a dataset over a date range")
+    ing.add_argument("--dataset", required=True)
+    ing.add_argument("--start", required=True)
+    ing.add_argument("--end", required=True)
+    ing.add_argument("--symbols", default=None)
+    ing.add_argument("--series", default=None)
+    ing.add_argument("--vendor", default=None)
+    ing.set_defaults(func=cmd_ingest)
+
+    ui = sub.add_parser("ui", help="Dagster webserver + daemon over the project's instance")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(func=cmd_ui)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(args.log_level)
+    try:
+        return int(args.func(args) or 0)
+    except CliError as exc:
+        print(f"trademl: error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # domain validation errors (unknown table, bad date range…)
+        print(f"trademl: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""The one Definitions object: assets, checks, jobs, schedules, sensors and resources."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from trademl.schemas import DATASET_TABLES
+from trademl_assets.checks import build_qc_check
+from trademl_assets.raw import raw_assets
+from trademl_assets.reference import reference_assets
+from trademl_jobs.jobs import audit_job, ingest_job, maintenance_job
+from trademl_jobs.schedules import (
+    forward_ingest_schedule,
+    maintenance_schedule,
+    planner_heavy_schedule,
+    planner_light_schedule,
+)
+from trademl_jobs.sensors import queue_worker_sensor, task_failure_sensor, task_success_sensor
+from trademl_resources import ControlDbResource, LakeResource, VendorResource
+
+_INGESTED = ("calendars", "universe", "corp_actions", "delistings", "index_membership", "tick_size_regime",
+             "equities_eod", "equities_minute", "options_chains", "macros_fred")
+
+defs = dg.Definitions(
+    assets=[*reference_assets, *raw_assets],
+    asset_checks=[build_qc_check(DATASET_TABLES[d]) for d in _INGESTED],
+    jobs=[ingest_job, audit_job, maintenance_job],
+    schedules=[forward_ingest_schedule, planner_light_schedule, planner_heavy_schedule, maintenance_schedule],
+    sensors=[queue_worker_sensor, task_success_sensor, task_failure_sensor],
+    resources={
+        "lake": LakeResource(),
+        "control_db": ControlDbResource(),
+        "vendor": VendorResource(),
+    },
+)

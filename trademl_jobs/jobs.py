@@ -1,0 +1,64 @@
+"""Jobs: the ingest asset job (raw + reference) and the planner / maintenance op jobs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+
+from trademl import backfill, exports
+from trademl.config import load_config
+from trademl_assets.partitions import session_partitions
+from trademl_resources import ControlDbResource, LakeResource
+
+ingest_job = dg.define_asset_job(
+    "ingest_job",
+    selection=dg.AssetSelection.groups("raw", "reference"),
+    partitions_def=session_partitions,
+    description="Raw and reference ingest for a session range (launched by the queue worker sensor).",
+)
+
+
+class AuditConfig(dg.Config):
+    """Planner run: heavy runs also purge old FAILED tasks."""
+
+    heavy: bool = False
+    tables: list[str] = []
+
+
+@dg.op(description="audit_scan over the stage window: update partition_status, upsert GAP tasks")
+def audit_op(context: dg.OpExecutionContext, config: AuditConfig, lake: LakeResource, control_db: ControlDbResource) -> None:
+    cfg = load_config("backfill")
+    tables = config.tables or list(cfg["audit"]["tables"])
+    start, end = backfill.stage_window()
+    report = backfill.audit_scan(tables, engine=control_db.engine(), lake=lake.lake(), start=start, end=end)
+    context.log.info(f"audit {start}..{end}: {report}")
+    if config.heavy:
+        purged = backfill.purge_failed_tasks(control_db.engine(), older_than_days=int(cfg["queue"]["purge_failed_after_days"]))
+        context.log.info(f"purged {purged} old FAILED tasks")
+
+
+@dg.job(description="PlannerLoop: audit_scan and GAP task planning (light every 4h, heavy at 02:00)")
+def audit_job() -> None:
+    audit_op()
+
+
+class MaintenanceConfig(dg.Config):
+    """Nightly maintenance; `day` defaults to today (UTC)."""
+
+    day: str = ""
+
+
+@dg.op(description="QC refresh of recent partitions and the nightly export to exports/nightly/YYYY-MM-DD/")
+def maintenance_op(context: dg.OpExecutionContext, config: MaintenanceConfig, lake: LakeResource, control_db: ControlDbResource) -> None:
+    day = dt.date.fromisoformat(config.day) if config.day else dt.datetime.now(dt.UTC).date()
+    cfg = load_config("backfill")
+    start, end = backfill.stage_window()
+    backfill.audit_scan(list(cfg["audit"]["tables"]), engine=control_db.engine(), lake=lake.lake(), start=start, end=end)
+    out = exports.nightly_export(lake.lake(), control_db.engine(), day)
+    context.log.info(f"nightly export written to {out}")
+
+
+@dg.job(description="MaintenanceLoop: QC refresh and nightly export")
+def maintenance_job() -> None:
+    maintenance_op()

@@ -1,0 +1,69 @@
+"""Glue between backfill_queue tasks and Dagster runs: a task becomes one range run, a run closes its task."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from trademl import backfill, calendar, control, qc
+from trademl.schemas import table_spec
+from trademl_assets.ingest_asset import asset_key_for
+
+TASK_TAG = "trademl/task_id"
+KIND_TAG = "trademl/task_kind"
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+
+
+def task_range(task: backfill.Task) -> tuple[str, str]:
+    """The closed session range [first, last] of a task's closed-open window [start_date, end_date)."""
+    sessions = calendar.sessions(task.start_date, task.end_date)
+    sessions = sessions[sessions < pd.Timestamp(task.end_date)]
+    if len(sessions) == 0:
+        raise ValueError(f"task {task.id} window [{task.start_date}, {task.end_date}) holds no session")
+    return sessions[0].strftime("%Y-%m-%d"), sessions[-1].strftime("%Y-%m-%d")
+
+
+def run_request_for_task(task: backfill.Task) -> dg.RunRequest:
+    """One single-run range materialization of the task's table (its check runs with it)."""
+    first, last = task_range(task)
+    key = asset_key_for(table_spec(task.dataset).name)
+    op_config = {}
+    if task.symbol and task.symbol != "*":
+        op_config = {"ops": {key.to_python_identifier(): {"config": {"symbols": [task.symbol], "series": []}}}}
+    return dg.RunRequest(
+        run_key=f"task-{task.id}-attempt-{task.attempts}",
+        asset_selection=[key],
+        run_config=op_config,
+        tags={RANGE_START: first, RANGE_END: last, TASK_TAG: str(task.id), KIND_TAG: task.kind},
+    )
+
+
+def range_colours(engine: Engine, dataset: str, first: str, last: str, symbol: str | None = None) -> dict[str, int]:
+    """GREEN/AMBER/RED session counts of a dataset's table over [first, last] from the ledger."""
+    table = table_spec(dataset).name
+    rows = control.read_partition_status(engine, table_name=table, start=first, end=last, symbols=[symbol] if symbol else None)
+    counts = {"GREEN": 0, "AMBER": 0, "RED": 0}
+    dts = rows["dt"].astype(str).str[:10] if len(rows) else None
+    for session in calendar.sessions(first, last):
+        key = session.strftime("%Y-%m-%d")
+        counts[qc.summarize(rows[dts == key] if dts is not None else rows).color] += 1
+    return counts
+
+
+def close_task(engine: Engine, task_id: int, owner: str | None, run_ok: bool, run_id: str) -> str:
+    """Mark a task DONE when its sessions are no longer RED, else FAILED with backoff; returns the verdict."""
+    task = backfill.get_task(engine, task_id)
+    if task is None:
+        return "UNKNOWN"
+    first, last = task_range(task)
+    symbol = task.symbol if task.symbol and task.symbol != "*" else None
+    counts = range_colours(engine, task.dataset, first, last, symbol)
+    owner = owner or task.lease_owner
+    if counts["RED"] == 0:
+        backfill.complete_task(engine, task_id, owner)
+        return "DONE"
+    reason = f"run {run_id} {'succeeded' if run_ok else 'failed'} but {counts['RED']} session(s) still RED"
+    backfill.fail_task(engine, task_id, owner, reason)
+    return "FAILED"

@@ -1,0 +1,108 @@
+"""Running the graph from the command line: every ingest is a real run on the project's Dagster instance.
+
+Runs are executed in-process through `ingest_job` (so they show up in the UI with their
+partitions and check results) and never one run per session: a range is one run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+from trademl import backfill
+from trademl.config import REPO_ROOT, load_config, settings
+from trademl.schemas import table_spec
+from trademl_assets.ingest_asset import asset_key_for
+from trademl_jobs.queue import RANGE_END, RANGE_START, close_task, task_range
+
+CLI_TASK_TAG = "trademl/cli_task_id"  # not TASK_TAG: the run-status sensors leave CLI-closed tasks alone
+_QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def dagster_instance() -> dg.DagsterInstance:
+    """The project's persistent instance in DAGSTER_HOME (created with the project's dagster.yaml)."""
+    home = settings().dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    target = home / "dagster.yaml"
+    if not target.exists():
+        shutil.copyfile(REPO_ROOT / "dagster.yaml", target)
+    os.environ["DAGSTER_HOME"] = str(home)
+    instance = dg.DagsterInstance.get()
+    apply_pool_limits(instance)
+    return instance
+
+
+def apply_pool_limits(instance: dg.DagsterInstance) -> None:
+    """Per-vendor pools (configs/edge.yml `pools`), as `dagster instance concurrency set <vendor> N` would."""
+    pools = load_config("edge").get("pools", {})
+    for pool, limit in pools.items():
+        instance.event_log_storage.set_concurrency_slots(pool, int(limit))
+
+
+@dataclass
+class RangeRun:
+    """Outcome of one range run."""
+
+    run_id: str
+    success: bool
+    seconds: float
+
+
+def materialize_range(
+    instance: dg.DagsterInstance,
+    datasets: list[str],
+    first: str,
+    last: str,
+    *,
+    symbols: list[str] | None = None,
+    extra_tags: dict[str, str] | None = None,
+) -> RangeRun:
+    """One single-run materialization of `datasets` over sessions [first, last] (checks included)."""
+    from trademl_jobs.definitions import defs
+
+    keys = [asset_key_for(table_spec(d).name) for d in datasets]
+    run_config: dict = dict(_QUIET)
+    if symbols:
+        run_config["ops"] = {k.to_python_identifier(): {"config": {"symbols": list(symbols), "series": []}} for k in keys}
+    job = defs.resolve_job_def("ingest_job")
+    t0 = time.perf_counter()
+    result = job.execute_in_process(
+        instance=instance,
+        asset_selection=keys,
+        run_config=run_config,
+        tags={RANGE_START: first, RANGE_END: last, **(extra_tags or {})},
+        raise_on_error=False,
+    )
+    return RangeRun(result.run_id, result.success, time.perf_counter() - t0)
+
+
+def execute_tasks(instance: dg.DagsterInstance, owner: str):
+    """An `execute` callable for backfill_run: one range run per leased task, then close the task."""
+    from trademl.config import settings as _settings
+    from trademl_resources.control_db import _engine
+
+    engine = _engine(_settings().db_uri)
+
+    def _execute(tasks: list[backfill.Task]) -> list[str]:
+        verdicts = []
+        for task in tasks:
+            first, last = task_range(task)
+            symbols = [task.symbol] if task.symbol and task.symbol != "*" else None
+            run = materialize_range(
+                instance, [task.dataset], first, last, symbols=symbols, extra_tags={CLI_TASK_TAG: str(task.id)}
+            )
+            verdicts.append(close_task(engine, task.id, owner, run.success, run.run_id))
+        return verdicts
+
+    return _execute
+
+
+def project_paths() -> dict[str, Path]:
+    """Where the lake, the control db and the Dagster home live."""
+    s = settings()
+    return {"lake": s.data_root, "control_db": s.control_db_path, "dagster_home": s.dagster_home}

@@ -1,0 +1,60 @@
+"""ForwardIngestLoop, PlannerLoop and MaintenanceLoop as schedules (times in America/New_York)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+
+from trademl import backfill, calendar
+from trademl.config import load_config
+from trademl_jobs.jobs import audit_job, ingest_job, maintenance_job
+from trademl_resources import ControlDbResource
+
+TZ = calendar.EXCHANGE_TZ
+
+
+@dg.schedule(
+    job=ingest_job,
+    cron_schedule="*/15 * * * *",
+    execution_timezone=TZ,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Every 15 min: enqueue FORWARD tasks for today's session once its data is due; the queue worker runs them.",
+)
+def forward_ingest_schedule(context: dg.ScheduleEvaluationContext, control_db: ControlDbResource):
+    now = context.scheduled_execution_time or dt.datetime.now(dt.UTC)
+    n = backfill.enqueue_forward_tasks(control_db.engine(), now=now, datasets=load_config("backfill")["forward"]["datasets"])
+    return dg.SkipReason(f"enqueued {n} FORWARD task(s); the queue worker sensor launches them")
+
+
+planner_light_schedule = dg.ScheduleDefinition(
+    name="planner_light_schedule",
+    job=audit_job,
+    cron_schedule="0 */4 * * *",
+    execution_timezone=TZ,
+    run_config={"ops": {"audit_op": {"config": {"heavy": False, "tables": []}}}},
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="PlannerLoop light run: audit_scan of active tables every 4 hours.",
+)
+
+planner_heavy_schedule = dg.ScheduleDefinition(
+    name="planner_heavy_schedule",
+    job=audit_job,
+    cron_schedule="0 2 * * *",
+    execution_timezone=TZ,
+    run_config={"ops": {"audit_op": {"config": {"heavy": True, "tables": []}}}},
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="PlannerLoop heavy run at 02:00: full audit and purge of old FAILED tasks.",
+)
+
+
+@dg.schedule(
+    job=maintenance_job,
+    cron_schedule="30 2 * * *",
+    execution_timezone=TZ,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="MaintenanceLoop at 02:30: QC refresh and nightly export to exports/nightly/YYYY-MM-DD/.",
+)
+def maintenance_schedule(context: dg.ScheduleEvaluationContext):
+    day = (context.scheduled_execution_time or dt.datetime.now(dt.UTC)).date().isoformat()
+    return dg.RunRequest(run_key=f"maintenance-{day}", run_config={"ops": {"maintenance_op": {"config": {"day": day}}}})
