@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -18,9 +18,10 @@ import pyarrow as pa
 from sqlalchemy.engine import Engine
 
 from trademl import calendar, control, qc
+from trademl.config import load_config
 from trademl.connectors.base import Connector, FetchRequest, VendorError
 from trademl.lake import Lake
-from trademl.schemas import SchemaViolation, table_spec
+from trademl.schemas import SchemaViolation, TableSpec, table_spec
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +60,18 @@ class IngestReport:
 
 
 def expected_symbols_by_session(
-    lake: Lake, table: str, sessions: Sequence[dt.date], symbols: Sequence[str] | None
+    lake: Lake,
+    table: str,
+    sessions: Sequence[dt.date],
+    symbols: Sequence[str] | None,
+    *,
+    vendor_universe: Callable[[dt.date], list[str]] | None = None,
 ) -> dict[dt.date, list[str] | None]:
-    """Symbols each session must contain: the universe's listed names (or the requested subset).
+    """Symbols each session must contain: reference/universe's listed names (or the requested subset).
 
     ``None`` means the table is not symbol-complete by construction (reference tables, macro), so
-    QC judges presence only.
+    QC judges presence only. A session the stored universe does not cover falls back to the
+    vendor's own listing (`vendor_universe`), then to the requested symbols, then to presence only.
     """
     if table in _SELF_DESCRIBING:
         return {s: (list(symbols) if symbols else None) for s in sessions}
@@ -72,17 +79,37 @@ def expected_symbols_by_session(
         return {}
     uni = lake.read("reference/universe", start=min(sessions), end=max(sessions), columns=["date", "symbol", "is_listed"])
     frame = uni.to_pandas()
-    out: dict[dt.date, list[str] | None] = {}
-    if frame.empty:
-        return {s: (list(symbols) if symbols else []) for s in sessions}
-    frame = frame[frame["is_listed"]]
-    if symbols:
+    covered = set(pd.to_datetime(frame["date"]).dt.date) if len(frame) else set()
+    frame = frame[frame["is_listed"].astype(bool)] if len(frame) else frame
+    if symbols and len(frame):
         frame = frame[frame["symbol"].isin(set(symbols))]
-    frame["date"] = pd.to_datetime(frame["date"]).dt.date
-    grouped = frame.groupby("date")["symbol"].apply(lambda s: sorted(s.tolist()))
+    grouped: dict[dt.date, list[str]] = {}
+    if len(frame):
+        days = pd.to_datetime(frame["date"]).dt.date
+        grouped = {d: sorted(g.tolist()) for d, g in frame["symbol"].groupby(days)}
+    out: dict[dt.date, list[str] | None] = {}
     for s in sessions:
-        out[s] = grouped.get(s, [])
+        if s in covered:
+            out[s] = grouped.get(s, [])
+        else:
+            out[s] = _fallback_symbols(s, symbols, vendor_universe)
     return out
+
+
+def _fallback_symbols(
+    session: dt.date, symbols: Sequence[str] | None, vendor_universe: Callable[[dt.date], list[str]] | None
+) -> list[str] | None:
+    listed: list[str] | None = None
+    if vendor_universe is not None:
+        try:
+            listed = sorted(vendor_universe(session))
+        except VendorError:
+            listed = None
+    if listed is not None and symbols:
+        return sorted(set(listed) & set(symbols))
+    if listed is not None:
+        return listed
+    return list(symbols) if symbols else None
 
 
 def ingest(
@@ -106,6 +133,50 @@ def ingest(
     report = IngestReport(dataset=dataset, table=spec.name, source_name=connector.source_name, sessions=sessions)
     if not sessions:
         return report
+    chunk = chunk_sessions(dataset)
+    for i in range(0, len(sessions), chunk):
+        _ingest_chunk(dataset, sessions[i : i + chunk], spec, connector, lake, symbols, series, report)
+        if len(sessions) > chunk:
+            log.info(
+                "ingest progress",
+                extra={"dataset": dataset, "sessions_done": min(i + chunk, len(sessions)), "sessions": len(sessions)},
+            )
+
+    status_rows = evaluate_sessions(
+        lake,
+        spec.name,
+        sessions,
+        source_name=connector.source_name,
+        symbols=symbols,
+        rejected=report.rejected,
+        failed=report.failed_sessions,
+        vendor_universe=connector.universe_symbols,
+    )
+    control.upsert_partition_status(engine, status_rows)
+    report.summaries = summaries_by_session(status_rows, sessions)
+    return report
+
+
+def chunk_sessions(dataset: str) -> int:
+    """Sessions per vendor request for `dataset` (configs/ingest.yml), so memory stays bounded."""
+    cfg = load_config("ingest")["chunk_sessions"]
+    n = int(cfg.get(dataset, cfg["default"]))
+    if n < 1:
+        raise ValueError(f"configs/ingest.yml chunk_sessions for {dataset!r} must be >= 1, got {n}")
+    return n
+
+
+def _ingest_chunk(
+    dataset: str,
+    sessions: list[dt.date],
+    spec: TableSpec,
+    connector: Connector,
+    lake: Lake,
+    symbols: Sequence[str] | None,
+    series: Sequence[str] | None,
+    report: IngestReport,
+) -> None:
+    """Fetch one chunk of sessions and merge each session's rows into the lake."""
     request = FetchRequest(
         dataset=dataset,
         start=sessions[0],
@@ -113,18 +184,15 @@ def ingest(
         symbols=tuple(symbols) if symbols else None,
         series=tuple(series) if series else None,
     )
-    outage_reason: str | None = None
     frame = pd.DataFrame(columns=spec.schema.names)
     try:
         result = connector.fetch(request)
         frame = result.frame
-        report.failed_sessions = dict(result.failed_sessions)
+        report.failed_sessions.update(result.failed_sessions)
     except VendorError as exc:
-        outage_reason = str(exc)
         log.warning("vendor request failed", extra={"dataset": dataset, "vendor": connector.source_name, "error": str(exc)})
-        report.failed_sessions = {s.isoformat(): str(exc) for s in sessions}
-    report.rows_fetched = int(len(frame))
-
+        report.failed_sessions.update({s.isoformat(): f"{exc.qc_code}: {exc}" for s in sessions})
+    report.rows_fetched += int(len(frame))
     by_session = _split_by_session(frame, spec.partition_column, spec.name, connector.source_name)
     for session in sessions:
         rows = by_session.get(session)
@@ -141,20 +209,6 @@ def ingest(
         else:
             report.partitions_unchanged += 1
 
-    status_rows = evaluate_sessions(
-        lake,
-        spec.name,
-        sessions,
-        source_name=connector.source_name,
-        symbols=symbols,
-        rejected=report.rejected,
-        failed=report.failed_sessions,
-        outage_reason=outage_reason,
-    )
-    control.upsert_partition_status(engine, status_rows)
-    report.summaries = summaries_by_session(status_rows, sessions)
-    return report
-
 
 def evaluate_sessions(
     lake: Lake,
@@ -165,36 +219,38 @@ def evaluate_sessions(
     symbols: Sequence[str] | None = None,
     rejected: dict[str, str] | None = None,
     failed: dict[str, str] | None = None,
-    outage_reason: str | None = None,
+    vendor_universe: Callable[[dt.date], list[str]] | None = None,
 ) -> pd.DataFrame:
-    """QC status rows for stored partitions of `table` over `sessions` (reads what the lake holds)."""
+    """QC status rows for stored partitions of `table` over `sessions` (reads what the lake holds).
+
+    A rejected payload marks the session's expected symbols RED with its qc_code; a session the
+    vendor failed to serve marks the symbols it lacks RED with the vendor's code (VENDOR_OUTAGE…).
+    """
     rejected = rejected or {}
     failed = failed or {}
-    expected = expected_symbols_by_session(lake, table, sessions, symbols)
+    expected = expected_symbols_by_session(lake, table, sessions, symbols, vendor_universe=vendor_universe)
     frames = []
     for session in sessions:
         key = session.isoformat()
         stored = lake.read_partition(table, session)
         exp = expected[session]
-        codes: dict[str, str] = {}
+        codes: dict[str | None, str] = {}
         if key in rejected:
-            code = rejected[key].split(":", 1)[0]
-            codes = {s: code for s in (exp or [None])}  # type: ignore[misc]
-        elif key in failed or outage_reason:
-            codes = {s: "VENDOR_OUTAGE" for s in (exp or [None])}  # type: ignore[misc]
-        frames.append(
-            qc.evaluate_partition(
-                table,
-                session,
-                stored,
-                exp,
-                source_name=source_name,
-                rejected=codes or None,
-            )
-        )
+            codes = dict.fromkeys(exp or [None], _reason_code(rejected[key], "SCHEMA_VIOLATION"))
+        elif key in failed:
+            present = set(stored.column("symbol").to_pylist()) if "symbol" in stored.column_names else set()
+            missing = [s for s in exp if s not in present] if exp is not None else ([None] if stored.num_rows == 0 else [])
+            codes = dict.fromkeys(missing, _reason_code(failed[key], "VENDOR_OUTAGE"))
+        frames.append(qc.evaluate_partition(table, session, stored, exp, source_name=source_name, rejected=codes or None))
     if not frames:
         return pd.DataFrame()
     return pd.concat(frames, ignore_index=True)
+
+
+def _reason_code(reason: str, default: str) -> str:
+    """The qc_code a reason string starts with ("MALFORMED_PAYLOAD: ..."), else `default`."""
+    head = reason.split(":", 1)[0].strip()
+    return head if head.isupper() and " " not in head and head.replace("_", "").isalpha() else default
 
 
 def summaries_by_session(status_rows: pd.DataFrame, sessions: Sequence[dt.date]) -> dict[str, qc.PartitionSummary]:

@@ -25,6 +25,12 @@ def task_range(task: backfill.Task) -> tuple[str, str]:
     return sessions[0].strftime("%Y-%m-%d"), sessions[-1].strftime("%Y-%m-%d")
 
 
+def lease_run_key(task: backfill.Task) -> str:
+    """Unique per lease, so a task re-leased after its lease expired launches a fresh run."""
+    stamp = task.lease_expires_at.isoformat() if task.lease_expires_at is not None else "unleased"
+    return f"task-{task.id}-attempt-{task.attempts}-lease-{stamp}"
+
+
 def run_request_for_task(task: backfill.Task) -> dg.RunRequest:
     """One single-run range materialization of the task's table (its check runs with it)."""
     first, last = task_range(task)
@@ -33,7 +39,7 @@ def run_request_for_task(task: backfill.Task) -> dg.RunRequest:
     if task.symbol and task.symbol != "*":
         op_config = {"ops": {key.to_python_identifier(): {"config": {"symbols": [task.symbol], "series": []}}}}
     return dg.RunRequest(
-        run_key=f"task-{task.id}-attempt-{task.attempts}",
+        run_key=lease_run_key(task),
         asset_selection=[key],
         run_config=op_config,
         tags={RANGE_START: first, RANGE_END: last, TASK_TAG: str(task.id), KIND_TAG: task.kind},

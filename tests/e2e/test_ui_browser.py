@@ -1,0 +1,93 @@
+"""`trademl ui` serves the asset graph: headless Chromium finds the raw assets and a check result."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from trademl_jobs.runner import dagster_instance, materialize_range
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (apt-get install chromium)"),
+]
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for(url: str, proc: subprocess.Popen, timeout: float = 180.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"`trademl ui` exited early with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(1.0)
+    raise AssertionError(f"webserver did not answer {url} within {timeout:.0f}s")
+
+
+@pytest.fixture
+def ui(node, tmp_path):
+    instance = dagster_instance()
+    run = materialize_range(instance, ["calendars", "equities_eod"], "2025-03-03", "2025-03-05")
+    assert run.success
+    port = _free_port()
+    exe = Path(sys.executable).with_name("trademl")
+    log = open(tmp_path / "ui.log", "w")
+    # own session so the webserver and daemon children are stopped together by process group
+    proc = subprocess.Popen(
+        [str(exe), "ui", "--port", str(port)], env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/server_info", proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+            if proc.poll() is not None:
+                break
+            os.killpg(proc.pid, sig)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                continue
+        log.close()
+
+
+def test_asset_graph_shows_raw_assets_and_their_check_result(ui):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            page.goto(f"{ui}/asset-groups/raw", wait_until="domcontentloaded", timeout=90_000)
+            for name in ("equities_bars", "equities_minute", "options_nbbo", "macros_fred"):
+                page.get_by_text(name, exact=True).first.wait_for(timeout=90_000)
+            page.goto(f"{ui}/assets/raw/equities_bars?view=checks", wait_until="domcontentloaded", timeout=90_000)
+            page.get_by_text("qc_coverage").first.wait_for(timeout=90_000)
+            page.get_by_text("Passed").first.wait_for(timeout=90_000)
+        finally:
+            browser.close()
