@@ -4,7 +4,8 @@ SQLAlchemy Core only (no ORM). The embedded default is a SQLite file in WAL mode
 ``<data_root>/control/node.sqlite``; a Postgres URI in ``DB_URI`` moves the same tables to Postgres.
 Every timestamp is stored and returned as UTC (naive datetimes are rejected on the way in).
 Bulk writes are one ``executemany`` of an ``INSERT ... ON CONFLICT`` built with the dialect's own
-insert construct, so 600k status rows take seconds.
+insert construct (630k status rows: about 11 s on SQLite, most of it SQLite itself; see
+benchmarks/sections/control.md).
 
 Beyond SSOT 2.8 the module keeps two small budget tables used by the queue worker
 (``trademl.backfill``): ``vendor_budget_usage`` (tokens spent per vendor, UTC day and task kind)
@@ -18,6 +19,7 @@ import dataclasses
 import datetime as dt
 import json
 import os
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -84,6 +86,7 @@ STATUS_COLUMNS: tuple[str, ...] = (
     "qc_code",
 )
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_CACHE_KIB = 131_072  # page cache per connection: bulk ledger upserts touch random UUID index pages
 
 
 class UTCDateTime(TypeDecorator):
@@ -252,6 +255,7 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
     cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
 
@@ -299,13 +303,14 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
-def _insert(conn: Connection, table: Table) -> Any:
-    """The dialect's own INSERT construct (it carries ON CONFLICT support)."""
+def dialect_insert(conn: Connection, table: Table | TableClause) -> Any:
+    """The dialect's own INSERT construct for `table` (it carries ON CONFLICT DO NOTHING / DO UPDATE)."""
     if conn.dialect.name == "postgresql":
         return postgresql.insert(table)
     if conn.dialect.name == "sqlite":
         return sqlite.insert(table)
     raise ValueError(f"unsupported dialect {conn.dialect.name!r}")
+
 
 
 # ----------------------------------------------------------------------------------------------
@@ -316,7 +321,7 @@ def _insert(conn: Connection, table: Table) -> Any:
 def status_keys(frame: pd.DataFrame) -> pd.Series:
     """The portable unique key of status rows: ``table_name|symbol|dt|partition_key`` (NULLs as empty)."""
     dts = pd.to_datetime(frame["dt"], errors="raise")
-    dt_str = dts.dt.strftime("%Y-%m-%d").fillna("")
+    dt_str = _iso_dates(dts).fillna("")
     return (
         frame["table_name"].astype(str)
         + "|"
@@ -328,13 +333,31 @@ def status_keys(frame: pd.DataFrame) -> pd.Series:
     )
 
 
-def _random_uuid_hex(n: int) -> np.ndarray:
-    """n random version-4 UUIDs as 32-char hex strings, generated without a per-row Python loop."""
-    raw = np.frombuffer(os.urandom(16 * n), dtype=np.uint8).reshape(n, 16).copy()
-    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
-    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
-    hexed = np.frombuffer(raw.tobytes().hex().encode(), dtype="S32")
-    return hexed.astype(str)
+def _ordered_uuid_hex(n: int) -> np.ndarray:
+    """n version-7 UUIDs (unix-ms timestamp first) as 32-char hex, increasing within the batch.
+
+    Time-ordered keys append to the primary-key index instead of touching random pages, which keeps
+    bulk upserts fast; built column-wise without a per-row Python loop.
+    """
+    ms = int(time.time() * 1000)
+    raw = np.zeros((n, 16), dtype=np.uint8)
+    raw[:, :6] = np.frombuffer(ms.to_bytes(6, "big"), dtype=np.uint8)
+    rand = np.frombuffer(os.urandom(10), dtype=np.uint8)
+    raw[:, 6] = 0x70 | (rand[0] & 0x0F)
+    raw[:, 7] = rand[1]
+    # 62-bit sequence from a random start: variant bits 10, then the counter, big-endian.
+    start = int.from_bytes(rand[2:10].tobytes(), "big") & ((1 << 61) - 1)
+    seq = (np.uint64(start) + np.arange(n, dtype=np.uint64)) | np.uint64(1 << 63)
+    raw[:, 8:] = seq.astype(">u8").view(np.uint8).reshape(n, 8)
+    return np.frombuffer(raw.tobytes().hex().encode(), dtype="S32").astype(str)
+
+
+def _iso_dates(values: pd.Series) -> pd.Series:
+    """Dates as "YYYY-MM-DD" strings (NaT -> None), formatting each distinct date once."""
+    codes, uniques = pd.factorize(values)
+    formatted = pd.DatetimeIndex(uniques).strftime("%Y-%m-%d").to_numpy(dtype=object)
+    out = np.where(codes >= 0, formatted[np.maximum(codes, 0)] if len(formatted) else None, None)
+    return pd.Series(out, index=values.index, dtype=object)
 
 
 def _none_if_na(values: pd.Series | np.ndarray) -> list[Any]:
@@ -416,14 +439,14 @@ def upsert_partition_status(engine: Engine, rows: pd.DataFrame, *, now: dt.datet
     dts = pd.to_datetime(frame["dt"])
     dialect = engine.dialect.name
     if dialect == "sqlite":
-        dt_values = _none_if_na(dts.dt.strftime("%Y-%m-%d"))
+        dt_values = _none_if_na(_iso_dates(dts))
         ts_value: Any = _sqlite_ts(observed)
     else:
         dt_values = _none_if_na(dts.dt.date)
         ts_value = observed
     expected = pd.to_numeric(frame["expected_rows"], errors="coerce")
     data: dict[str, list[Any]] = {
-        "id": _random_uuid_hex(n).tolist(),
+        "id": _ordered_uuid_hex(n).tolist(),
         "status_key": frame["status_key"].tolist(),
         "source_name": frame["source_name"].astype(str).tolist(),
         "table_name": frame["table_name"].astype(str).tolist(),
@@ -444,7 +467,7 @@ def upsert_partition_status(engine: Engine, rows: pd.DataFrame, *, now: dt.datet
     ps = partition_status
     light = _untyped(ps)
     with write_transaction(engine) as conn:
-        stmt = _insert(conn, light)
+        stmt = dialect_insert(conn, light)
         stmt = stmt.on_conflict_do_update(
             index_elements=["status_key"],
             set_={c: stmt.excluded[c] for c in _STATUS_UPDATE_ON_CONFLICT},
@@ -613,7 +636,7 @@ def enqueue_tasks(
         unique.setdefault((r["dataset"], r["symbol"] or "", r["start_date"], r["end_date"], r["kind"]), r)
     q = backfill_queue
     with write_transaction(engine) as conn:
-        stmt = _insert(conn, q).on_conflict_do_nothing().returning(q.c.id)
+        stmt = dialect_insert(conn, q).on_conflict_do_nothing().returning(q.c.id)
         result = conn.execute(stmt, list(unique.values()))
         return len(result.fetchall())
 
@@ -741,6 +764,7 @@ __all__ = [
     "USAGE_COLUMNS",
     "as_utc",
     "backfill_queue",
+    "dialect_insert",
     "enqueue_tasks",
     "finish_pipeline_run",
     "make_engine",

@@ -141,7 +141,8 @@ class VendorLimits:
             raise ValueError(f"max_inflight must be >= 1, got {self.max_inflight}")
 
 
-def _env_number(name: str) -> float | None:
+def env_number(name: str) -> float | None:
+    """The numeric value of environment variable `name` (None when unset or blank; ValueError when not a number)."""
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return None
@@ -175,12 +176,12 @@ def vendor_limits(vendor: str, registry: Mapping[str, Any] | None = None) -> Ven
     vendor = budget_vendor(vendor, doc)
     cfg = vendors[vendor] or {}
     env_name = vendor.upper()
-    inflight = _env_number(f"NODE_MAX_INFLIGHT_{env_name}")
+    inflight = env_number(f"NODE_MAX_INFLIGHT_{env_name}")
     if inflight is None:
         inflight = cfg.get("max_inflight")
     if inflight is None:
-        inflight = _env_number("NODE_MAX_INFLIGHT_DEFAULT") or 2
-    freeze = _env_number(f"VENDOR_FREEZE_SECONDS_{env_name}")
+        inflight = env_number("NODE_MAX_INFLIGHT_DEFAULT") or 2
+    freeze = env_number(f"VENDOR_FREEZE_SECONDS_{env_name}")
     if freeze is None:
         freeze = float(cfg.get("freeze_seconds", 60))
     cap = cfg.get("soft_daily_cap")

@@ -15,6 +15,7 @@ import io
 import json
 import os
 from typing import ClassVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pandas as pd
 import pyarrow as pa
@@ -123,6 +124,19 @@ def _parse_bars_page_slow(content: bytes) -> tuple[dict[str, pa.Array], str | No
     return _concat(parts), (str(token) if token else None)
 
 
+def symbol_uris(request_uri: str, symbols: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """Per-row ``source_uri``: the request URL narrowed to the row's symbol (no page token, no key).
+
+    A multi-symbol request URL names up to 100 symbols; repeating it on every row would store
+    kilobytes per bar, so each row carries the URL that reproduces its own symbol's bars.
+    """
+    parts = urlsplit(request_uri)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in ("symbols", "page_token")]
+    prefix = urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")) + "?symbols="
+    suffix = ("&" + urlencode(query, safe=":,")) if query else ""
+    return pc.binary_join_element_wise(prefix, symbols, suffix, "")
+
+
 class AlpacaConnector(HttpVendorConnector):
     """Alpaca market data v2 stock bars (equities_eod: 1Day; equities_minute: 1Min, regular hours kept)."""
 
@@ -155,11 +169,12 @@ class AlpacaConnector(HttpVendorConnector):
         table = calendar.session_table(request.start, request.end)
         if table.empty or not symbols:
             return FetchResult(request.dataset, empty_frame(request.dataset), self.source_name)
-        if minute:
-            start = table["open_utc"].min().strftime("%Y-%m-%dT%H:%M:%SZ")
-            end = table["close_utc"].max().strftime("%Y-%m-%dT%H:%M:%SZ")
-        else:
-            start, end = request.start.isoformat(), request.end.isoformat()
+        # RFC-3339 instants: daily bars are stamped at midnight New York (04:00Z/05:00Z), so a bare
+        # end date (= 00:00Z) would drop the last session's bar; the window ends at its close instead.
+        first_midnight = pd.Timestamp(table["session"].min()).tz_localize(calendar.EXCHANGE_TZ).tz_convert("UTC")
+        start_ts = table["open_utc"].min() if minute else first_midnight
+        start = start_ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+        end = table["close_utc"].max().strftime("%Y-%m-%dT%H:%M:%SZ")
         headers = self._headers()
         url = self.url("/v2/stocks/bars")
         tables: list[pa.Table] = []
@@ -200,7 +215,7 @@ class AlpacaConnector(HttpVendorConnector):
             data = add_metadata(
                 data,
                 source_name=self.source_name,
-                source_uri=first_uri or url,
+                source_uri=symbol_uris(first_uri or url, data.column("symbol")),
                 api_version=self.api_version,
                 ingested_at=last_resp.received_at if last_resp else None,
             )

@@ -189,11 +189,22 @@ class FilesConnector(Connector):
 
     def _fetch(self, request: FetchRequest) -> FetchResult:
         frames = []
-        for mapping in (m for m in self.mappings if m.dataset == request.dataset):
-            for path in self.files_for(mapping):
+        absent: list[str] = []
+        mappings = [m for m in self.mappings if m.dataset == request.dataset]
+        for mapping in mappings:
+            try:
+                paths = self.files_for(mapping)
+            except VendorError as exc:
+                if exc.qc_code != "NO_DATA":
+                    raise
+                absent.append(str(exc))
+                continue
+            for path in paths:
                 part = self._read(mapping, path, request)
                 if len(part):
                     frames.append(part)
+        if mappings and len(absent) == len(mappings):
+            raise VendorError(self.source_name, "; ".join(absent), retryable=False, qc_code="NO_DATA")
         sessions = calendar.session_table(request.start, request.end)
         if frames:
             frame = pd.concat(frames, ignore_index=True)

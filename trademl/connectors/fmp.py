@@ -9,9 +9,9 @@ Wire contract (``apikey=<FMP_API_KEY>`` query parameter, scrubbed everywhere):
 
 Fundamentals are stored long (one row per statement line item) in ``raw/fundamentals_{income,
 balance,cashflow}``; `FUNDAMENTALS_TABLES` defines those TableSpecs (SSOT 2.1 names them but
-trademl.schemas does not define them yet). The partition ``date`` is the first XNYS session on or
-after the exchange-local day the filing was accepted (``acceptedDate``, New York time), so a
-statement is never visible before it was public.
+trademl.schemas does not define them yet). The partition ``date`` is the first XNYS session whose
+close is after the filing was accepted (``acceptedDate``, New York time): a filing accepted after
+the close belongs to the next session, so a statement is never visible before it was public.
 """
 
 from __future__ import annotations
@@ -25,7 +25,12 @@ import pyarrow as pa
 from trademl import calendar
 from trademl.connectors.base import FetchRequest, FetchResult, VendorError
 from trademl.connectors.http_vendor import HttpVendorConnector
-from trademl.connectors.normalize import date_range_mask, next_session_on_or_after, reference_frame
+from trademl.connectors.normalize import (
+    date_range_mask,
+    first_session_closing_after,
+    next_session_on_or_after,
+    reference_frame,
+)
 from trademl.schemas import METADATA_FIELDS, UTC_TS, TableSpec
 
 STATEMENTS = {
@@ -81,10 +86,13 @@ def fundamentals_rows(records: list[dict[str, Any]], statement: str, symbol: str
     accepted = pd.to_datetime(accepted_raw, errors="coerce")
     accepted_utc = accepted.dt.tz_localize(calendar.EXCHANGE_TZ, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
     filing = pd.to_datetime(wide.get("fillingDate", wide.get("filingDate")), errors="coerce")
-    public_day = accepted.dt.normalize().fillna(filing)
+    # PIT: a filing accepted after a session's close is first tradable the next session; without an
+    # acceptance time the filing day is used (its session, or the next one on a non-trading day).
+    by_acceptance = first_session_closing_after(accepted_utc)
+    public_session = by_acceptance.fillna(next_session_on_or_after(filing))
     base = pd.DataFrame(
         {
-            "date": next_session_on_or_after(public_day),
+            "date": public_session,
             "symbol": symbol,
             "statement": statement,
             "period_end": pd.to_datetime(wide["date"], errors="coerce"),

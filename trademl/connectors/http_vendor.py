@@ -17,7 +17,7 @@ import requests
 
 from trademl.config import load_config
 from trademl.connectors.base import Connector, VendorAuthError
-from trademl.http import VendorHttpClient, budget_vendor, register_secret
+from trademl.http import VendorHttpClient, VendorLimits, budget_vendor, register_secret
 
 
 class HttpVendorConnector(Connector):
@@ -30,9 +30,21 @@ class HttpVendorConnector(Connector):
     reset_header: ClassVar[str | None] = None
     remaining_header: ClassVar[str | None] = None
 
-    def __init__(self, *, client: VendorHttpClient | None = None, base_url: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        client: VendorHttpClient | None = None,
+        base_url: str | None = None,
+        limits: VendorLimits | None = None,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        """`client` replaces the shared one; `limits`/`clock`/`sleep` build a private gate (tests, simulations)."""
         self._client = client
         self._base_url = base_url.rstrip("/") if base_url else None
+        self._client_options: dict[str, Any] = {
+            k: v for k, v in (("limits", limits), ("clock", clock), ("sleep", sleep)) if v is not None
+        }
 
     @classmethod
     def from_env(cls) -> "HttpVendorConnector":
@@ -49,6 +61,7 @@ class HttpVendorConnector(Connector):
                 reset_header=self.reset_header,
                 remaining_header=self.remaining_header,
                 throttle_detector=self.throttle_detector(),
+                **self._client_options,
             )
         return self._client
 

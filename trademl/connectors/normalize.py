@@ -193,7 +193,7 @@ def add_metadata(
     table: pa.Table,
     *,
     source_name: str,
-    source_uri: str | pa.Array,
+    source_uri: str | pa.Array | pa.ChunkedArray,
     api_version: str,
     ingested_at: dt.datetime | pd.Timestamp | None = None,
     vendor_ts: pa.Array | dt.datetime | None = None,
@@ -216,7 +216,7 @@ def add_metadata(
     else:
         vendor_col = constant(pd.Timestamp(vendor_ts).tz_convert("UTC").as_unit("us"), n, UTC_TS)
         out = out.drop_columns(["vendor_ts"]) if "vendor_ts" in out.column_names else out
-    uri = source_uri if isinstance(source_uri, pa.Array) else constant(source_uri, n, pa.string())
+    uri = source_uri if isinstance(source_uri, (pa.Array, pa.ChunkedArray)) else constant(source_uri, n, pa.string())
     out = out.append_column("ingested_at", constant(now.as_unit("us"), n, UTC_TS))
     out = out.append_column("source_name", constant(source_name, n, pa.string()))
     out = out.append_column("source_uri", uri)
@@ -278,6 +278,21 @@ def next_session_on_or_after(dates: pd.Series) -> pd.Series:
     out = pd.Series(pd.NaT, index=d.index, dtype="datetime64[ns]")
     ok = d.notna().to_numpy() & (pos < len(all_sessions))
     out[ok] = all_sessions[pos[ok]]
+    return out
+
+
+def first_session_closing_after(ts_utc: pd.Series) -> pd.Series:
+    """For each UTC instant, the first XNYS session whose close is after it (the first session that can
+    trade on news published then; vectorised searchsorted). NaT stays NaT."""
+    ts = pd.to_datetime(ts_utc, utc=True)
+    _, _, closes = _all_sessions()
+    close_ns = closes.cast(pa.int64()).to_numpy() * 1_000  # us -> ns
+    dates = calendar.all_sessions_index()
+    values = ts.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]").to_numpy().astype("int64")
+    pos = np.searchsorted(close_ns, values, side="right")
+    out = pd.Series(pd.NaT, index=ts.index, dtype="datetime64[ns]")
+    ok = ts.notna().to_numpy() & (pos < len(dates))
+    out[ok] = dates[pos[ok]]
     return out
 
 

@@ -3,6 +3,12 @@
 Imports are lazy so choosing one vendor never imports (or needs keys for) another. HTTP vendors
 read their keys and base URLs from the environment when built; the synthetic market keeps its
 outage-recovery state under the data root so retries from other processes see it.
+
+Names (TRADEML_VENDOR): ``synthetic`` and ``files`` give that connector alone; ``auto`` (or
+``router``) gives a `trademl.router.RoutedConnector` choosing providers per dataset from
+configs/endpoints.yml; a real vendor name or a comma list (``alpaca`` or ``alpaca,massive``) gives
+a RoutedConnector that tries those first and then falls back along the route (spec 003:
+Alpaca -> next -> next). ``fallback=False`` returns the bare vendor connector.
 """
 
 from __future__ import annotations
@@ -25,6 +31,9 @@ CONNECTORS: dict[str, tuple[str, str]] = {
     "fmp": ("trademl.connectors.fmp", "FmpConnector"),
 }
 ALIASES: dict[str, str] = {"polygon": "massive", "alphavantage": "alpha_vantage"}
+ROUTED: frozenset[str] = frozenset({"auto", "router"})
+# Offline connectors: chosen alone, never wrapped in a network fallback.
+OFFLINE: frozenset[str] = frozenset({"synthetic", "files"})
 
 
 def vendor_names() -> list[str]:
@@ -32,9 +41,31 @@ def vendor_names() -> list[str]:
     return sorted(CONNECTORS)
 
 
-def connector_for(name: str, *, data_root: str | Path | None = None) -> Connector:
-    """Build the connector registered under `name` (case-insensitive; 'polygon' means 'massive')."""
-    key = ALIASES.get(name.strip().lower(), name.strip().lower())
+def _canonical(name: str) -> str:
+    key = name.strip().lower()
+    return ALIASES.get(key, key)
+
+
+def connector_for(name: str, *, data_root: str | Path | None = None, fallback: bool = True) -> Connector:
+    """Build the connector for `name` (case-insensitive; 'polygon' means 'massive'); see the module doc."""
+    names = [_canonical(n) for n in name.split(",") if n.strip()]
+    if not names:
+        raise ValueError("empty vendor name; set TRADEML_VENDOR to a vendor, a comma list or 'auto'")
+    for n in names:
+        if n not in CONNECTORS and n not in ROUTED:
+            raise ValueError(f"unknown vendor {n!r}; known vendors: {', '.join(vendor_names())} (or 'auto')")
+    if fallback and (len(names) > 1 or names[0] in ROUTED or names[0] not in OFFLINE):
+        from trademl.router import RoutedConnector
+
+        prefer = [n for n in names if n not in ROUTED]
+
+        def factory(provider: str) -> Connector:
+            return connector_for(provider, data_root=data_root, fallback=False)
+
+        return RoutedConnector(prefer, factory=factory)
+    key = names[0]
+    if len(names) > 1 or key in ROUTED:
+        raise ValueError(f"{name!r} names several providers; only a routed connector (fallback=True) can serve it")
     if key not in CONNECTORS:
         raise ValueError(f"unknown vendor {name!r}; known vendors: {', '.join(vendor_names())}")
     module_name, class_name = CONNECTORS[key]

@@ -121,30 +121,32 @@ def build_roster(config: SyntheticConfig, timeline: Timeline) -> Roster:
     offer_price = np.where(is_ipo, np.round(10.0 + 30.0 * u[:, 5]), np.round(seasoned_price, 2))
     payer = u[:, 7] < corp.dividend_payer_fraction * np.where(is_ipo, 0.5, 1.0)
 
-    origin = timeline.first
-    span_days = life.lifecycle_years * _DAYS_PER_YEAR
-    ipo_day = origin + pd.to_timedelta(np.round(u[:, 13] * span_days), unit="D")
-    seasoned_day = origin - pd.to_timedelta(np.round((1.0 + 24.0 * u[:, 17]) * _DAYS_PER_YEAR), unit="D")
-    seasoned_day = seasoned_day.where(seasoned_day >= pd.Timestamp("1990-01-02"), pd.Timestamp("1990-01-02"))
-    first_index = np.where(is_ipo, timeline.index_on_or_after(ipo_day), 0)
+    origin = timeline.first.to_datetime64()
     n_sessions = len(timeline)
-    listed_date = pd.DatetimeIndex(
-        np.where(is_ipo, timeline.sessions[np.minimum(first_index, n_sessions - 1)], _roll_to_session(seasoned_day))
-    )
+    span_days = life.lifecycle_years * _DAYS_PER_YEAR
+    ipo_day = origin + np.round(u[:, 13] * span_days).astype("timedelta64[D]")
+    seasoned_day = origin - np.round((1.0 + 24.0 * u[:, 17]) * _DAYS_PER_YEAR).astype("timedelta64[D]")
+    seasoned_day = np.maximum(seasoned_day, np.datetime64("1990-01-02"))
+    first_index = np.where(is_ipo, timeline.index_on_or_after(ipo_day), 0)
+    listed_date = np.where(
+        is_ipo, timeline.sessions.to_numpy()[np.minimum(first_index, n_sessions - 1)], _roll_to_session(seasoned_day)
+    ).astype("datetime64[ns]")
 
-    start_day = np.maximum(listed_date, origin) + pd.Timedelta(days=120)
-    horizon_end = origin + pd.Timedelta(days=span_days)
-    window = np.maximum((horizon_end - start_day).days.to_numpy(dtype=float), 365.0)
-    delist_day = start_day + pd.to_timedelta(np.round(u[:, 15] * window), unit="D")
+    start_day = np.maximum(listed_date, origin) + np.timedelta64(120, "D")
+    horizon_end = origin + np.timedelta64(int(round(span_days)), "D")
+    window = np.maximum((horizon_end - start_day) / np.timedelta64(1, "D"), 365.0)
+    delist_day = start_day + np.round(u[:, 15] * window).astype("timedelta64[D]")
     delist_index = timeline.index_on_or_after(delist_day)
     end_index = np.where(delists & (delist_index < n_sessions), delist_index, n_sessions)
     end_index = np.maximum(end_index, np.minimum(first_index + 1, n_sessions))
     has_delist = end_index < n_sessions
-    delist_date = pd.DatetimeIndex(np.where(has_delist, timeline.sessions[np.minimum(end_index, n_sessions - 1)], pd.NaT))
+    delist_date = pd.DatetimeIndex(
+        np.where(has_delist, timeline.sessions.to_numpy()[np.minimum(end_index, n_sessions - 1)], np.datetime64("NaT"))
+    )
     reason_code = np.minimum((u[:, 16] * len(DELIST_REASONS)).astype(int), len(DELIST_REASONS) - 1)
     delist_reason = np.where(has_delist, np.asarray(DELIST_REASONS, dtype=object)[reason_code], None)
     listed_in_horizon = first_index < n_sessions
-    listed_date = listed_date.where(listed_in_horizon, pd.NaT)
+    listed_date = pd.DatetimeIndex(np.where(listed_in_horizon, listed_date, np.datetime64("NaT")))
 
     idio_vol = np.clip(config.market.idio_vol_median * np.exp(0.35 * z[:, 3]), 0.08, 1.2)
     return Roster(
@@ -169,8 +171,8 @@ def build_roster(config: SyntheticConfig, timeline: Timeline) -> Roster:
     )
 
 
-def _roll_to_session(days: pd.DatetimeIndex) -> np.ndarray:
+def _roll_to_session(days: np.ndarray) -> np.ndarray:
     """Each date rolled forward to the first XNYS session on or after it."""
     all_sessions = calendar.all_sessions_index()
-    pos = np.minimum(all_sessions.searchsorted(days), len(all_sessions) - 1)
-    return all_sessions[pos].to_numpy()
+    pos = np.minimum(all_sessions.searchsorted(pd.DatetimeIndex(days)), len(all_sessions) - 1)
+    return all_sessions.to_numpy()[pos]

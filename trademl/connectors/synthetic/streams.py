@@ -43,6 +43,8 @@ class Stream(IntEnum):
     OPTIONS = 14
     MACRO = 15
     OUTAGE = 16
+    SIGNAL_FEATURE = 17
+    SIGNAL_RETURN = 18
 
 
 def generator(seed: int, stream: int, *words: int) -> np.random.Generator:

@@ -20,14 +20,13 @@ from trademl.features.indicators.registry import (
     get_indicator,
 )
 from trademl.features.indicators.specs import (
-    INDICATOR_SETS_DIR,
     IndicatorSet,
     IndicatorSpec,
+    indicator_sets_dir,
     load_indicator_set,
 )
 
 __all__ = [
-    "INDICATOR_SETS_DIR",
     "BarBlock",
     "BarIndicator",
     "BarPanel",
@@ -40,5 +39,6 @@ __all__ = [
     "default_registry",
     "discover_indicators",
     "get_indicator",
+    "indicator_sets_dir",
     "load_indicator_set",
 ]

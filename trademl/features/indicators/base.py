@@ -60,7 +60,9 @@ class Indicator(ABC):
         accepted = cls.parameter_names()
         unknown = sorted(set(params) - set(accepted))
         if unknown:
-            raise ValueError(f"indicator {cls.name!r} got unknown parameter(s) {unknown}; accepted: {accepted}")
+            raise ValueError(
+                f"indicator {cls.name!r} got unknown parameter(s) {unknown}; accepted: {accepted}"
+            )
         return cls(**dict(params))
 
     def __repr__(self) -> str:
@@ -99,10 +101,18 @@ class BarIndicator(Indicator):
         columns = self.output_columns
         result = np.empty((len(columns), panel.n_rows))
         for block in panel.blocks(max_cells):
-            values = self.compute(block)
+            values = self.compute_checked(block)
             for position, column in enumerate(columns):
                 block.scatter(values[column], result[position])
         return pd.DataFrame(result.T, index=panel.index, columns=list(columns), copy=False)
+
+    def compute_checked(self, block: BarBlock) -> dict[str, np.ndarray]:
+        """``compute(block)``, rejecting a result that lacks a declared output column (ValueError)."""
+        values = self.compute(block)
+        missing = [column for column in self.output_columns if column not in values]
+        if missing:
+            raise ValueError(f"indicator {self.name!r} did not produce its declared column(s) {missing}")
+        return values
 
 
 def check_period(name: str, value: Any, minimum: int = 1) -> int:

@@ -42,7 +42,7 @@ def compute_indicator_set(
     position = {column: i for i, column in enumerate(columns)}
     for block in bars.blocks(max_block_cells):
         for indicator in block_indicators:
-            values = indicator.compute(block)
+            values = indicator.compute_checked(block)
             for column in indicator.output_columns:
                 block.scatter(values[column], result[position[column]])
     for indicator in indicators:

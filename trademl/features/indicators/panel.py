@@ -51,7 +51,6 @@ class BarPanel:
             self._check_time_order(self._utc_ns)
         self._columns: dict[str, np.ndarray] = {}
         self._derived: dict[str, np.ndarray] = {}
-        self._padded: dict[str, np.ndarray] = {}
 
     # ------------------------------------------------------------------ structure
     @property
@@ -118,16 +117,6 @@ class BarPanel:
             self._derived[key] = cached
         return cached
 
-    def _padded_flat(self, key: str, values: np.ndarray, fill: Any) -> np.ndarray:
-        """``values`` with one trailing ``fill`` element, so padding cells can index it."""
-        padded = self._padded.get(key)
-        if padded is None:
-            padded = np.empty(values.size + 1, dtype=values.dtype)
-            padded[:-1] = values
-            padded[-1] = fill
-            self._padded[key] = padded
-        return padded
-
     # ------------------------------------------------------------------ time
     def utc_nanoseconds(self, *, who: str = "indicator") -> np.ndarray:
         """Bar timestamps as int64 nanoseconds since the epoch, UTC; ValueError when the frame has none."""
@@ -170,6 +159,8 @@ class BarBlock:
 
     ``column(name)`` gathers a panel column into the block layout; ``memo`` caches intermediate
     results (true range, typical price, ...) shared by several indicators on the same block.
+    Gathering and scattering copy one contiguous slice per symbol (a loop over the block's few
+    symbols, never over bars), which is several times cheaper than fancy indexing of every cell.
     """
 
     def __init__(self, panel: BarPanel, symbols: np.ndarray, width: int) -> None:
@@ -177,35 +168,41 @@ class BarBlock:
         self.symbol_ids = symbols
         self.width = width
         self.lengths = panel.lengths[symbols]
-        starts = panel.starts[symbols]
+        self.starts = panel.starts[symbols]
         self.shape = (symbols.size, width)
-        contiguous = bool(np.all(self.lengths == width)) and bool(
-            np.all(np.diff(starts) == width) if symbols.size > 1 else True
-        )
-        if contiguous:
-            self._slice: slice | None = slice(int(starts[0]), int(starts[0]) + symbols.size * width)
-            self._index = None
-            self._valid = None
+        full = bool(np.all(self.lengths == width))
+        adjacent = bool(np.all(np.diff(self.starts) == width)) if symbols.size > 1 else True
+        if full and adjacent:
+            first = int(self.starts[0])
+            self._slice: slice | None = slice(first, first + symbols.size * width)
         else:
             self._slice = None
-            offsets = np.arange(width)
-            self._valid = offsets[None, :] < self.lengths[:, None]
-            self._index = np.where(self._valid, starts[:, None] + offsets[None, :], panel.n_rows)
+        self._rows = [
+            (row, int(start), int(length))
+            for row, (start, length) in enumerate(zip(self.starts, self.lengths, strict=True))
+        ]
+        self._valid: np.ndarray | None = None
         self._cache: dict[Any, Any] = {}
 
     @property
     def valid(self) -> np.ndarray:
         """Boolean mask of real (non-padding) cells."""
         if self._valid is None:
-            return np.ones(self.shape, dtype=bool)
+            self._valid = np.arange(self.width)[None, :] < self.lengths[:, None]
         return self._valid
 
     def gather(self, key: str, values: np.ndarray, fill: Any = np.nan) -> np.ndarray:
-        """Lay the flat per-row array ``values`` out as this block (padding cells get ``fill``)."""
+        """Lay the flat per-row array ``values`` out as this block (padding cells get ``fill``).
+
+        ``key`` names the array for callers that cache per key; the block layout itself is rebuilt
+        from slices, so the result is a fresh array except on the contiguous fast path (a view).
+        """
         if self._slice is not None:
             return values[self._slice].reshape(self.shape)
-        padded = self.panel._padded_flat(key, values, fill)
-        return padded[self._index]
+        out = np.full(self.shape, fill, dtype=values.dtype)
+        for row, start, length in self._rows:
+            out[row, :length] = values[start : start + length]
+        return out
 
     def column(self, name: str) -> np.ndarray:
         """Panel column ``name`` (float64) in block layout; do not modify the result in place."""
@@ -218,13 +215,14 @@ class BarBlock:
         return self._cache[key]
 
     def scatter(self, values: np.ndarray, out: np.ndarray) -> None:
-        """Write a block-layout result back into the flat per-row array ``out``."""
+        """Write a block-layout result back into the flat per-row array ``out`` (padding is dropped)."""
         if values.shape != self.shape:
             raise ValueError(f"block result has shape {values.shape}, expected {self.shape}")
         if self._slice is not None:
             out[self._slice] = values.reshape(-1)
-        else:
-            out[self._index[self._valid]] = values[self._valid]
+            return
+        for row, start, length in self._rows:
+            out[start : start + length] = values[row, :length]
 
 
 def _symbol_blocks(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[Any]]:

@@ -18,10 +18,19 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from trademl.config import config_dir
 from trademl.features.indicators.base import Indicator
 from trademl.features.indicators.registry import IndicatorRegistry, default_registry
 
-INDICATOR_SETS_DIR = Path(__file__).resolve().parents[3] / "configs" / "indicator_sets"
+INDICATOR_SETS_SUBDIR = "indicator_sets"
+
+
+def indicator_sets_dir() -> Path:
+    """Directory of the indicator-set YAML files: ``<config dir>/indicator_sets``.
+
+    The config dir is :func:`trademl.config.config_dir` ($TRADEML_CONFIG_DIR or the repo's configs/).
+    """
+    return config_dir() / INDICATOR_SETS_SUBDIR
 
 
 class IndicatorSpec(BaseModel):
@@ -79,7 +88,10 @@ class IndicatorSet(BaseModel):
     def from_yaml(cls, path: str | Path) -> IndicatorSet:
         """Parse and validate a YAML file (pydantic ValidationError, a ValueError, on bad content)."""
         text = Path(path).read_text(encoding="utf-8")
-        data = yaml.safe_load(text)
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ValueError(f"{path}: indicator set is not valid YAML: {exc}") from exc
         if not isinstance(data, dict):
             raise ValueError(f"{path}: an indicator set must be a YAML mapping, got {type(data).__name__}")
         return cls.model_validate(data)
@@ -91,7 +103,7 @@ def load_indicator_set(
     directory: str | Path | None = None,
     registry: IndicatorRegistry | None = None,
 ) -> IndicatorSet:
-    """Load a set by file path or by name from ``directory`` (default ``configs/indicator_sets``).
+    """Load a set by file path or by name from ``directory`` (default :func:`indicator_sets_dir`).
 
     The set is checked against the registry (names, versions, params, unique output columns) so a
     broken recipe fails at load time rather than mid-computation.
@@ -100,10 +112,11 @@ def load_indicator_set(
     if candidate.suffix in (".yml", ".yaml") or candidate.is_file():
         path = candidate
     else:
-        path = Path(directory) if directory is not None else INDICATOR_SETS_DIR
+        path = Path(directory) if directory is not None else indicator_sets_dir()
         path = path / f"{name_or_path}.yml"
     if not path.is_file():
-        raise FileNotFoundError(f"indicator set file not found: {path}")
+        known = sorted(p.stem for p in path.parent.glob("*.yml")) if path.parent.is_dir() else []
+        raise FileNotFoundError(f"indicator set file not found: {path} (sets in that directory: {known})")
     indicator_set = IndicatorSet.from_yaml(path)
     indicator_set.build(registry)
     return indicator_set

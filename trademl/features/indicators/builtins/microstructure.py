@@ -14,6 +14,11 @@ from trademl.features.indicators.smoothing import first_finite_column
 from trademl.features.indicators.windows import rolling_mean, rolling_sum, shift
 
 
+def traded_volume(block: BarBlock, period: int) -> np.ndarray:
+    """Volume summed over the last ``period`` bars, once per block (dist_vwap, intraday_intensity)."""
+    return block.memo(("traded_volume", period), lambda: rolling_sum(block.column("volume"), period))
+
+
 class VolumeChange(BarIndicator):
     """Relative volume change: volume / volume ``period`` bars ago - 1 (NaN when that volume is 0)."""
 
@@ -125,7 +130,7 @@ class DistVwap(BarIndicator):
     def compute(self, block: BarBlock) -> dict[str, np.ndarray]:
         price = block.column("vwap") if block.panel.has_column("vwap") else typical_price(block)
         volume = block.column("volume")
-        traded = rolling_sum(volume, self.period)
+        traded = traded_volume(block, self.period)
         vwap = safe_ratio(rolling_sum(price * volume, self.period), traded, zero_value=np.nan)
         return {self.output_columns[0]: block.column("close") / vwap - 1.0}
 
@@ -151,6 +156,6 @@ class IntradayIntensity(BarIndicator):
         high, low, close = block.column("high"), block.column("low"), block.column("close")
         volume = block.column("volume")
         position = safe_ratio(2.0 * close - high - low, high - low, zero_value=0.0)
-        traded = rolling_sum(volume, self.period)
+        traded = traded_volume(block, self.period)
         pressure = rolling_sum(position * volume, self.period)
         return {self.output_columns[0]: safe_ratio(pressure, traded, zero_value=np.nan)}

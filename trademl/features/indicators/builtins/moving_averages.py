@@ -12,6 +12,11 @@ from trademl.features.indicators.smoothing import ema
 from trademl.features.indicators.windows import rolling_mean, rolling_weighted_sum
 
 
+def close_mean(block: BarBlock, period: int) -> np.ndarray:
+    """SMA of the close over ``period`` bars, computed once per block (shared by SMA and BBANDS)."""
+    return block.memo(("close_mean", period), lambda: rolling_mean(block.column("close"), period))
+
+
 class SMA(BarIndicator):
     """Simple moving average of the close over ``period`` bars; first value at bar ``period - 1``."""
 
@@ -26,7 +31,7 @@ class SMA(BarIndicator):
         return (f"sma_{self.period}",)
 
     def compute(self, block: BarBlock) -> dict[str, np.ndarray]:
-        return {self.output_columns[0]: rolling_mean(block.column("close"), self.period)}
+        return {self.output_columns[0]: close_mean(block, self.period).copy()}
 
 
 class EMA(BarIndicator):

@@ -28,6 +28,11 @@ def log_return(block: BarBlock, period: int) -> np.ndarray:
     return block.memo(("log_return", period), build)
 
 
+def log_return_std(block: BarBlock, period: int) -> np.ndarray:
+    """Sample std (ddof=1) of the last ``period`` one-bar log returns, once per block."""
+    return block.memo(("log_return_std", period), lambda: rolling_std(log_return(block, 1), period, ddof=1))
+
+
 class LogReturn(BarIndicator):
     """Log return of the close over ``period`` bars (per period, not annualised)."""
 
@@ -64,7 +69,7 @@ class ReturnZScore(BarIndicator):
     def compute(self, block: BarBlock) -> dict[str, np.ndarray]:
         returns = log_return(block, 1)
         centred = returns - rolling_mean(returns, self.period)
-        spread = rolling_std(returns, self.period, ddof=1)
+        spread = log_return_std(block, self.period)
         return {self.output_columns[0]: safe_ratio(centred, spread, zero_value=np.nan)}
 
 
@@ -87,5 +92,5 @@ class VolAdjMom(BarIndicator):
 
     def compute(self, block: BarBlock) -> dict[str, np.ndarray]:
         momentum = log_return(block, self.period)
-        spread = rolling_std(log_return(block, 1), self.period, ddof=1) * math.sqrt(self.period)
+        spread = log_return_std(block, self.period) * math.sqrt(self.period)
         return {self.output_columns[0]: safe_ratio(momentum, spread, zero_value=np.nan)}

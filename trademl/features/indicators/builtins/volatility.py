@@ -9,6 +9,7 @@ import numpy as np
 
 from trademl.features.indicators.base import BarIndicator, check_number, check_period
 from trademl.features.indicators.builtins.conventions import safe_ratio
+from trademl.features.indicators.builtins.moving_averages import close_mean
 from trademl.features.indicators.panel import BarBlock
 from trademl.features.indicators.smoothing import wilder_average
 from trademl.features.indicators.windows import rolling_mean, rolling_std, shift
@@ -86,12 +87,12 @@ class BBANDS(BarIndicator):
 
     def compute(self, block: BarBlock) -> dict[str, np.ndarray]:
         close = block.column("close")
-        middle = rolling_mean(close, self.period)
+        middle = close_mean(block, self.period)
         deviation = rolling_std(close, self.period, ddof=0)
         upper, mid, lower = self.output_columns
         return {
             upper: middle + self.nbdev_up * deviation,
-            mid: middle,
+            mid: middle.copy(),
             lower: middle - self.nbdev_dn * deviation,
         }
 
