@@ -5,7 +5,6 @@ and the instance hold one result per session) and then a range summary. RED is E
 and blocking: downstream steps of the run do not execute.
 """
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,6 +1,5 @@
 """Factory for the session-partitioned raw and reference assets: one trademl.ingest call each."""
 
-from __future__ import annotations
 
 import dagster as dg
 
@@ -16,6 +15,11 @@ class IngestConfig(dg.Config):
 
     symbols: list[str] = []
     series: list[str] = []
+
+
+def vendor_pool(vendor: str) -> str:
+    """The Dagster pool of a vendor setting ("alpaca,massive" runs in the first vendor's pool)."""
+    return vendor.split(",")[0].strip().lower() or "synthetic"
 
 
 def asset_key_for(table: str) -> dg.AssetKey:
@@ -34,7 +38,7 @@ def build_ingest_asset(dataset: str, *, deps: tuple[str, ...] = (), description:
         partitions_def=session_partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         deps=[asset_key_for(table_spec(d).name) for d in deps],
-        pool=settings().vendor,
+        pool=vendor_pool(settings().vendor),
         kinds={"parquet"},
         description=description or spec.description,
         metadata={"table": spec.name, "dataset": dataset, "partition_column": spec.partition_column},

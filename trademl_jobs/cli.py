@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -34,6 +35,17 @@ def _parse_date(value: str, name: str) -> dt.date:
         return dt.date.fromisoformat(value)
     except ValueError as exc:
         raise CliError(f"{name} {value!r} is not a date (expected YYYY-MM-DD)") from exc
+
+
+_SYMBOL_RE = re.compile(r"^[A-Z0-9][A-Z0-9.\-/]{0,14}$")
+
+
+def _parse_symbols(raw: str) -> list[str]:
+    symbols = [s.strip().upper() for s in raw.split(",") if s.strip()]
+    bad = [s for s in symbols if not _SYMBOL_RE.match(s)]
+    if bad or not symbols:
+        raise CliError(f"--symbols {raw!r}: not a valid symbol list (e.g. AAPL,MSFT,BRK.B); bad: {', '.join(bad) or 'empty'}")
+    return symbols
 
 
 def _resolve_tables(names: Sequence[str]) -> list[str]:
@@ -145,8 +157,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if len(sessions) == 0:
         raise CliError(f"no XNYS session between {start} and {end}")
     if args.vendor:
+        from trademl.connectors.registry import check_vendor_setting
+
+        check_vendor_setting(args.vendor)
         os.environ["TRADEML_VENDOR"] = args.vendor
-    symbols = [s.strip().upper() for s in args.symbols.split(",") if s.strip()] if args.symbols else None
+    symbols = _parse_symbols(args.symbols) if args.symbols else None
     first, last = sessions[0].strftime("%Y-%m-%d"), sessions[-1].strftime("%Y-%m-%d")
     instance = dagster_instance()
     _say(f"ingesting {args.dataset} {first}..{last} ({len(sessions)} sessions) from {settings().vendor}")

@@ -1,6 +1,5 @@
 """Jobs: the ingest asset job (raw + reference) and the planner / maintenance op jobs."""
 
-from __future__ import annotations
 
 import datetime as dt
 

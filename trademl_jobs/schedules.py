@@ -1,6 +1,5 @@
 """ForwardIngestLoop, PlannerLoop and MaintenanceLoop as schedules (times in America/New_York)."""
 
-from __future__ import annotations
 
 import datetime as dt
 

@@ -1,6 +1,5 @@
 """QueueWorkerLoop as Dagster sensors: lease tasks and launch range runs; close tasks when runs end."""
 
-from __future__ import annotations
 
 import dagster as dg
 

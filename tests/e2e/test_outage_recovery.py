@@ -13,6 +13,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 import yaml
+from dagster._core.storage.event_log.base import PartitionKeyFilter  # not re-exported by dagster 1.13
 
 from trademl import backfill, calendar, control
 from trademl.config import REPO_ROOT
@@ -86,7 +87,7 @@ def test_instance_holds_one_check_result_per_session(instance):
     check_key = dg.AssetCheckKey(BARS, "qc_coverage")
     for pk in (FIRST, OUTAGE[0]):
         execution = instance.event_log_storage.get_latest_asset_check_execution_by_key(
-            [check_key], partition_filter=dg.PartitionKeyFilter(key=pk)
+            [check_key], partition_filter=PartitionKeyFilter(key=pk)
         )[check_key]
         evaluation = execution.event.dagster_event.event_specific_data
         assert evaluation.partition == pk

@@ -46,14 +46,20 @@ def _canonical(name: str) -> str:
     return ALIASES.get(key, key)
 
 
-def connector_for(name: str, *, data_root: str | Path | None = None, fallback: bool = True) -> Connector:
-    """Build the connector for `name` (case-insensitive; 'polygon' means 'massive'); see the module doc."""
+def check_vendor_setting(name: str) -> list[str]:
+    """The canonical provider names of a TRADEML_VENDOR value; ValueError naming any unknown one."""
     names = [_canonical(n) for n in name.split(",") if n.strip()]
     if not names:
         raise ValueError("empty vendor name; set TRADEML_VENDOR to a vendor, a comma list or 'auto'")
     for n in names:
         if n not in CONNECTORS and n not in ROUTED:
             raise ValueError(f"unknown vendor {n!r}; known vendors: {', '.join(vendor_names())} (or 'auto')")
+    return names
+
+
+def connector_for(name: str, *, data_root: str | Path | None = None, fallback: bool = True) -> Connector:
+    """Build the connector for `name` (case-insensitive; 'polygon' means 'massive'); see the module doc."""
+    names = check_vendor_setting(name)
     if fallback and (len(names) > 1 or names[0] in ROUTED or names[0] not in OFFLINE):
         from trademl.router import RoutedConnector
 
