@@ -77,17 +77,28 @@ def ui(node, tmp_path):
 
 
 def test_asset_graph_shows_raw_assets_and_their_check_result(ui):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            page = browser.new_page()
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.goto(f"{ui}/asset-groups/raw", wait_until="domcontentloaded", timeout=90_000)
+            skip = page.get_by_role("button", name="Skip")  # the community sign-up dialog of a fresh instance
+            try:
+                skip.wait_for(timeout=15_000)
+                skip.click()
+            except PlaywrightTimeout:
+                pass
+            # the graph shows collapsed groups; double-clicking the "raw" group node opens its assets
+            page.get_by_text("raw", exact=True).last.dblclick()
             for name in ("equities_bars", "equities_minute", "options_nbbo", "macros_fred"):
                 page.get_by_text(name, exact=True).first.wait_for(timeout=90_000)
+            page.get_by_text("1 / 1 Passed").first.wait_for(timeout=30_000)  # equities_bars' qc_coverage check
             page.goto(f"{ui}/assets/raw/equities_bars?view=checks", wait_until="domcontentloaded", timeout=90_000)
             page.get_by_text("qc_coverage").first.wait_for(timeout=90_000)
             page.get_by_text("Passed").first.wait_for(timeout=90_000)
+            page.get_by_text("This is a blocking asset check.").wait_for(timeout=30_000)
         finally:
             browser.close()
