@@ -35,6 +35,9 @@ _SELF_DESCRIBING = {
     "raw/macros_fred",
 }
 
+# qc_codes of a payload that arrived but was unusable; unlike an outage they mark the whole session RED.
+PAYLOAD_FAULT_CODES = frozenset({"MALFORMED_PAYLOAD", "SCHEMA_VIOLATION", "CHECKSUM_MISMATCH"})
+
 
 @dataclass
 class IngestReport:
@@ -238,9 +241,13 @@ def evaluate_sessions(
         if key in rejected:
             codes = dict.fromkeys(exp or [None], _reason_code(rejected[key], "SCHEMA_VIOLATION"))
         elif key in failed:
-            present = set(stored.column("symbol").to_pylist()) if "symbol" in stored.column_names else set()
-            missing = [s for s in exp if s not in present] if exp is not None else ([None] if stored.num_rows == 0 else [])
-            codes = dict.fromkeys(missing, _reason_code(failed[key], "VENDOR_OUTAGE"))
+            code = _reason_code(failed[key], "VENDOR_OUTAGE")
+            if code in PAYLOAD_FAULT_CODES:  # a bad payload condemns the session even over stored rows
+                codes = dict.fromkeys(exp or [None], code)
+            else:  # the vendor could not serve: only what is still missing is RED
+                present = set(stored.column("symbol").to_pylist()) if "symbol" in stored.column_names else set()
+                missing = [s for s in exp if s not in present] if exp is not None else ([None] if stored.num_rows == 0 else [])
+                codes = dict.fromkeys(missing, code)
         frames.append(qc.evaluate_partition(table, session, stored, exp, source_name=source_name, rejected=codes or None))
     if not frames:
         return pd.DataFrame()

@@ -23,6 +23,7 @@ from trademl import calendar
 from trademl.config import load_config
 from trademl.connectors.base import Connector, FetchRequest, FetchResult, VendorError
 from trademl.connectors.normalize import failed_sessions as sessions_without_rows
+from trademl.ingest import PAYLOAD_FAULT_CODES
 
 BAR_DATASETS = frozenset({"equities_eod", "equities_minute"})
 
@@ -130,6 +131,19 @@ def route(
     return preferred + [c.vendor for c in auto if c.vendor not in preferred]
 
 
+def failure_code(codes: Sequence[str]) -> str:
+    """The one qc_code for a fetch no provider served, from each tried provider's code in route order.
+
+    A payload that arrived but was unusable (MALFORMED_PAYLOAD, SCHEMA_VIOLATION, ...) is the most
+    specific finding and wins (the first such, in route order): it condemns the session even over
+    stored rows. Otherwise NO_DATA when every provider answered with nothing, else VENDOR_OUTAGE.
+    """
+    faults = [c for c in codes if c in PAYLOAD_FAULT_CODES]
+    if faults:
+        return faults[0]
+    return "NO_DATA" if set(codes) <= {"NO_DATA"} else "VENDOR_OUTAGE"
+
+
 class RoutedConnector(Connector):
     """A Connector over the routed providers of each dataset, falling back to the next on failure or no data.
 
@@ -226,8 +240,7 @@ class RoutedConnector(Connector):
             reasons[name] = f"NO_DATA: no rows for {', '.join(missing)}"
             pending = FetchRequest(request.dataset, request.start, request.end, symbols=tuple(missing), series=request.series)
         if not frames:
-            codes = {r.split(":", 1)[0] for r in reasons.values()}
-            code = "NO_DATA" if codes <= {"NO_DATA"} else "VENDOR_OUTAGE"
+            code = failure_code([r.split(":", 1)[0] for r in reasons.values()])
             listing = "; ".join(f"{p} -> {r}" for p, r in reasons.items()) or "no provider routed"
             raise VendorError("router", f"no provider has {request.dataset} for {request.start}..{request.end}: {listing}", qc_code=code)
         self.source_name = "+".join(served)

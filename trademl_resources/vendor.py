@@ -1,25 +1,64 @@
-"""The market-data vendor as a Dagster resource, chosen by configuration (TRADEML_VENDOR)."""
+"""The market-data vendor the raw and reference assets use, chosen by configuration (TRADEML_VENDOR).
+
+`VendorResource` is router-facing: its connector is the synthetic market, the files connector or a
+`trademl.router.RoutedConnector` walking the providers of each dataset (see
+trademl.connectors.registry). The per-vendor resources of trademl_resources/vendors.py plug into
+it as optional fields: a provider whose resource is set is built by that resource (its base URL,
+feed, files root; keys checked up front), every other provider from the environment alone.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import dagster as dg
 
 from trademl.config import settings
 from trademl.connectors.base import Connector
 from trademl.connectors.registry import connector_for
+from trademl_resources.vendors import (
+    AlpacaResource,
+    AlphaVantageResource,
+    FilesResource,
+    FinnhubResource,
+    FmpResource,
+    FredResource,
+    MassiveResource,
+)
 
 
 class VendorResource(dg.ConfigurableResource):
-    """Which vendor serves the raw and reference assets; empty means TRADEML_VENDOR (default synthetic).
+    """Which vendor serves the raw and reference assets; empty `vendor` means TRADEML_VENDOR (default synthetic).
 
-    Keys are never part of this resource: connectors read them from the environment at call time.
+    Keys are never part of this resource nor of the per-vendor ones: connectors read them from
+    the environment. The per-vendor fields are optional nested resources.
     """
 
     vendor: str = ""
+    alpaca: AlpacaResource | None = None
+    massive: MassiveResource | None = None
+    finnhub: FinnhubResource | None = None
+    fred: FredResource | None = None
+    alpha_vantage: AlphaVantageResource | None = None
+    fmp: FmpResource | None = None
+    files: FilesResource | None = None
 
     @property
     def name(self) -> str:
         return self.vendor or settings().vendor
 
+    def builders(self) -> dict[str, Callable[[], Connector]]:
+        """Provider name -> connector builder, for the providers whose resource is set."""
+        out: dict[str, Callable[[], Connector]] = {}
+        for name in ("alpaca", "massive", "finnhub", "alpha_vantage", "fmp", "files"):
+            resource = getattr(self, name)
+            if resource is not None:
+                out[name] = resource.connector
+        if self.fred is not None:
+            fred = self.fred
+            out["fred"] = lambda: fred.connector(vintages=False)
+            out["alfred"] = lambda: fred.connector(vintages=True)
+        return out
+
     def connector(self) -> Connector:
-        return connector_for(self.name, data_root=settings().data_root)
+        return connector_for(self.name, data_root=settings().data_root, builders=self.builders())

@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import json
 import os
-from typing import ClassVar
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pandas as pd
@@ -30,6 +30,7 @@ from trademl.http import VendorResponse, token_pages
 
 ALPACA_FIELDS = {"t": "ts", "o": "open", "h": "high", "l": "low", "c": "close", "v": "volume", "n": "trades", "vw": "vwap"}
 PAGE_LIMIT = 10_000
+ALPACA_FEEDS = ("iex", "sip", "delayed_sip", "otc")
 _NUMERIC = {"o": pa.float64(), "h": pa.float64(), "l": pa.float64(), "c": pa.float64(), "v": pa.float64(), "n": pa.float64(), "vw": pa.float64()}
 
 
@@ -152,13 +153,27 @@ class AlpacaConnector(HttpVendorConnector):
     remaining_header = "X-RateLimit-Remaining"
     symbols_per_request = 100
 
+    def __init__(self, *, feed: str | None = None, **kwargs: Any) -> None:
+        """`feed` fixes the data feed (iex, sip, ...); None reads ALPACA_FEED at call time. Other
+        keyword arguments go to `HttpVendorConnector` (client, base_url, limits, clock, sleep)."""
+        super().__init__(**kwargs)
+        self._feed = feed.strip().lower() if feed else None
+        if self._feed is not None:
+            self._check_feed(self._feed, "feed")
+
+    @staticmethod
+    def _check_feed(feed: str, source: str) -> str:
+        if feed not in ALPACA_FEEDS:
+            raise ValueError(f"{source}={feed!r} is not one of {', '.join(ALPACA_FEEDS)}")
+        return feed
+
     @property
     def feed(self) -> str:
-        """ALPACA_FEED (iex or sip), read at call time; default iex."""
+        """The constructor's feed, else ALPACA_FEED read at call time; default iex."""
+        if self._feed is not None:
+            return self._feed
         feed = os.environ.get("ALPACA_FEED", "iex").strip().lower() or "iex"
-        if feed not in ("iex", "sip", "otc", "delayed_sip"):
-            raise ValueError(f"ALPACA_FEED={feed!r} is not one of iex, sip, delayed_sip, otc")
-        return feed
+        return self._check_feed(feed, "ALPACA_FEED")
 
     def _headers(self) -> dict[str, str]:
         return {"APCA-API-KEY-ID": self.secret(0), "APCA-API-SECRET-KEY": self.secret(1)}

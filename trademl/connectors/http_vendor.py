@@ -108,3 +108,8 @@ class HttpVendorConnector(Connector):
             self.source_name,
             f"missing credential: set {' or '.join(names)} in the environment",
         )
+
+    def require_credentials(self) -> None:
+        """Fail now, not mid-run, when a credential is unset: VendorAuthError naming the variables (no values)."""
+        for index in range(len(self.key_env)):
+            self.secret(index)

@@ -14,6 +14,7 @@ Alpaca -> next -> next). ``fallback=False`` returns the bare vendor connector.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from trademl.connectors.base import Connector
@@ -57,16 +58,30 @@ def check_vendor_setting(name: str) -> list[str]:
     return names
 
 
-def connector_for(name: str, *, data_root: str | Path | None = None, fallback: bool = True) -> Connector:
-    """Build the connector for `name` (case-insensitive; 'polygon' means 'massive'); see the module doc."""
+def connector_for(
+    name: str,
+    *,
+    data_root: str | Path | None = None,
+    fallback: bool = True,
+    builders: Mapping[str, Callable[[], Connector]] | None = None,
+) -> Connector:
+    """Build the connector for `name` (case-insensitive; 'polygon' means 'massive'); see the module doc.
+
+    `builders` maps a canonical provider name to a zero-argument callable that builds that
+    provider's connector instead of the default (the per-vendor Dagster resources pass theirs).
+    """
     names = check_vendor_setting(name)
+    builders = dict(builders or {})
+    unknown = sorted(set(builders) - set(CONNECTORS))
+    if unknown:
+        raise ValueError(f"builders for unknown vendor(s) {unknown}; known vendors: {', '.join(vendor_names())}")
     if fallback and (len(names) > 1 or names[0] in ROUTED or names[0] not in OFFLINE):
         from trademl.router import RoutedConnector
 
         prefer = [n for n in names if n not in ROUTED]
 
         def factory(provider: str) -> Connector:
-            return connector_for(provider, data_root=data_root, fallback=False)
+            return connector_for(provider, data_root=data_root, fallback=False, builders=builders)
 
         return RoutedConnector(prefer, factory=factory)
     key = names[0]
@@ -74,6 +89,8 @@ def connector_for(name: str, *, data_root: str | Path | None = None, fallback: b
         raise ValueError(f"{name!r} names several providers; only a routed connector (fallback=True) can serve it")
     if key not in CONNECTORS:
         raise ValueError(f"unknown vendor {name!r}; known vendors: {', '.join(vendor_names())}")
+    if key in builders:
+        return builders[key]()
     module_name, class_name = CONNECTORS[key]
     cls = getattr(importlib.import_module(module_name), class_name)
     if key == "synthetic":

@@ -81,4 +81,6 @@ def test_malformed_payload_overwrites_nothing_already_stored(setup):
     assert report.partitions_written == 0
     after = lake.read("raw/equities_bars", start=dt.date(2024, 3, 4), end=dt.date(2024, 3, 8)).to_pandas()
     assert after.equals(before)
-    assert report.colour_counts["GREEN"] == 5  # the stored partitions are still complete
+    # the rejected payload marks the sessions RED with its code; the stored rows stay as they were
+    assert report.colour_counts["RED"] == 5
+    assert all(s.qc_codes == ["MALFORMED_PAYLOAD"] for s in report.summaries.values())

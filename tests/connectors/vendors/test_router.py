@@ -131,3 +131,21 @@ def test_no_provider_with_data_raises_with_every_providers_reason(two_vendors):
     assert "alpaca -> NO_DATA" in text and "massive -> NO_DATA" in text and "finnhub -> VENDOR_OUTAGE" in text
     assert err.value.qc_code == "VENDOR_OUTAGE"
     assert len(alpaca.seen) == 1 and len(massive.seen) == 1
+
+
+def test_unusable_payload_outranks_outages_in_the_combined_failure_code():
+    from trademl.router import failure_code
+
+    assert failure_code(["MALFORMED_PAYLOAD", "AUTH_ERROR", "VENDOR_OUTAGE"]) == "MALFORMED_PAYLOAD"
+    assert failure_code(["AUTH_ERROR", "SCHEMA_VIOLATION", "MALFORMED_PAYLOAD"]) == "SCHEMA_VIOLATION"
+    assert failure_code(["NO_DATA", "AUTH_ERROR"]) == "VENDOR_OUTAGE"
+    assert failure_code(["NO_DATA", "NO_DATA"]) == "NO_DATA"
+
+
+def test_registry_builders_replace_a_provider_and_reject_unknown_names():
+    from trademl.connectors.synthetic import SyntheticConnector
+
+    built = SyntheticConnector()
+    assert connector_for("synthetic", builders={"synthetic": lambda: built}) is built
+    with pytest.raises(ValueError, match="unknown vendor"):
+        connector_for("alpaca", builders={"bloomberg": lambda: built})
