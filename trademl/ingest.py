@@ -13,15 +13,17 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy.engine import Engine
 
 from trademl import calendar, control, qc
 from trademl.config import load_config
 from trademl.connectors.base import Connector, FetchRequest, VendorError
 from trademl.lake import Lake
-from trademl.schemas import SchemaViolation, TableSpec, table_spec
+from trademl.schemas import SchemaViolation, TableSpec, conform, table_spec
 
 log = logging.getLogger(__name__)
 
@@ -137,8 +139,9 @@ def ingest(
     if not sessions:
         return report
     chunk = chunk_sessions(dataset)
+    written = _WrittenCounts()
     for i in range(0, len(sessions), chunk):
-        _ingest_chunk(dataset, sessions[i : i + chunk], spec, connector, lake, symbols, series, report)
+        _ingest_chunk(dataset, sessions[i : i + chunk], spec, connector, lake, symbols, series, report, written)
         if len(sessions) > chunk:
             log.info(
                 "ingest progress",
@@ -154,6 +157,7 @@ def ingest(
         rejected=report.rejected,
         failed=report.failed_sessions,
         vendor_universe=connector.universe_symbols,
+        written_counts=written.frame(),
     )
     control.upsert_partition_status(engine, status_rows)
     report.summaries = summaries_by_session(status_rows, sessions)
@@ -169,6 +173,22 @@ def chunk_sessions(dataset: str) -> int:
     return n
 
 
+@dataclass
+class _WrittenCounts:
+    """Stored rows per (dt, symbol) of the partitions this run wrote, so QC need not re-read them."""
+
+    parts: list[pd.DataFrame] = field(default_factory=list)
+
+    def add(self, counts: pd.DataFrame) -> None:
+        if len(counts):
+            self.parts.append(counts)
+
+    def frame(self) -> pd.DataFrame:
+        if not self.parts:
+            return pd.DataFrame({"dt": [], "symbol": [], "rows": []})
+        return pd.concat(self.parts, ignore_index=True)
+
+
 def _ingest_chunk(
     dataset: str,
     sessions: list[dt.date],
@@ -178,8 +198,14 @@ def _ingest_chunk(
     symbols: Sequence[str] | None,
     series: Sequence[str] | None,
     report: IngestReport,
+    written: _WrittenCounts | None = None,
 ) -> None:
-    """Fetch one chunk of sessions and merge each session's rows into the lake."""
+    """Fetch one chunk of sessions and merge each session's rows into the lake.
+
+    Fast path: the chunk is conformed once as a whole and split by session in Arrow. When that
+    whole-chunk conform fails, each session is conformed and written on its own, so only the
+    offending sessions are rejected.
+    """
     request = FetchRequest(
         dataset=dataset,
         start=sessions[0],
@@ -187,7 +213,7 @@ def _ingest_chunk(
         symbols=tuple(symbols) if symbols else None,
         series=tuple(series) if series else None,
     )
-    frame = pd.DataFrame(columns=spec.schema.names)
+    frame: pd.DataFrame | pa.Table = pd.DataFrame(columns=spec.schema.names)
     try:
         result = connector.fetch(request)
         frame = result.frame
@@ -195,7 +221,57 @@ def _ingest_chunk(
     except VendorError as exc:
         log.warning("vendor request failed", extra={"dataset": dataset, "vendor": connector.source_name, "error": str(exc)})
         report.failed_sessions.update({s.isoformat(): f"{exc.qc_code}: {exc}" for s in sessions})
-    report.rows_fetched += int(len(frame))
+    n_rows = 0 if frame is None else (frame.num_rows if isinstance(frame, pa.Table) else len(frame))
+    report.rows_fetched += int(n_rows)
+    if n_rows == 0:
+        return
+    try:
+        table = conform(spec.name, frame, vendor=connector.source_name)
+    except SchemaViolation:
+        _write_sessions_one_by_one(frame, sessions, spec, connector, lake, report)
+        return
+    _write_conformed_chunk(table, sessions, spec, connector, lake, report, written)
+
+
+def _write_conformed_chunk(
+    table: pa.Table,
+    sessions: list[dt.date],
+    spec: TableSpec,
+    connector: Connector,
+    lake: Lake,
+    report: IngestReport,
+    written: _WrittenCounts | None,
+) -> None:
+    """Write a conformed chunk's rows of `sessions` (rows of other dates are ignored), one version per session."""
+    dates = table.column(spec.partition_column)
+    wanted = pc.is_in(dates, value_set=pa.array(sessions, pa.date32()))
+    if not pc.all(wanted).as_py():
+        table = table.filter(wanted)
+    counts = qc.stored_counts(table, spec.name)
+    incoming = counts.groupby("dt")["rows"].sum()
+    results = lake.write_partitions(spec.name, table, vendor=connector.source_name, mode="merge", conformed=True)
+    stored_as_sent = []
+    for res in results:
+        if res.changed:
+            report.partitions_written += 1
+        else:
+            report.partitions_unchanged += 1
+        # The stored version holds exactly the incoming rows unless a merge kept older rows beside them.
+        if res.row_count == int(incoming.get(res.partition, -1)):
+            stored_as_sent.append(res.partition)
+    if written is not None:
+        written.add(counts[counts["dt"].isin(set(stored_as_sent))])
+
+
+def _write_sessions_one_by_one(
+    frame: pd.DataFrame | pa.Table,
+    sessions: list[dt.date],
+    spec: TableSpec,
+    connector: Connector,
+    lake: Lake,
+    report: IngestReport,
+) -> None:
+    """Conform and write each session separately: a schema violation rejects only its own session."""
     by_session = _split_by_session(frame, spec.partition_column, spec.name, connector.source_name)
     for session in sessions:
         rows = by_session.get(session)
@@ -223,19 +299,37 @@ def evaluate_sessions(
     rejected: dict[str, str] | None = None,
     failed: dict[str, str] | None = None,
     vendor_universe: Callable[[dt.date], list[str]] | None = None,
+    written_counts: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """QC status rows for stored partitions of `table` over `sessions` (reads what the lake holds).
+    """QC status rows for stored partitions of `table` over `sessions` (one vectorised evaluation).
 
     A rejected payload marks the session's expected symbols RED with its qc_code; a session the
     vendor failed to serve marks the symbols it lacks RED with the vendor's code (VENDOR_OUTAGE…).
+    `written_counts` (dt, symbol, rows) gives the stored row counts of partitions the caller just
+    wrote; every other session is read from the lake. Rows come grouped by session in `sessions` order.
     """
     rejected = rejected or {}
     failed = failed or {}
+    if not sessions:
+        return pd.DataFrame()
+    spec = table_spec(table)
+    universe_expected = spec.name in qc.qc_rules().universe_expected_tables
     expected = expected_symbols_by_session(lake, table, sessions, symbols, vendor_universe=vendor_universe)
-    frames = []
+    known = written_counts if written_counts is not None else pd.DataFrame({"dt": [], "symbol": [], "rows": []})
+    known_days = set(known["dt"]) if len(known) else set()
+    counts_parts = [known] if len(known) else []
+    present_by_day: dict[dt.date, set] = {}
+    if len(known) and spec.symbol_column == "symbol":
+        present_by_day = {d: set(g) for d, g in known.loc[known["rows"] > 0, "symbol"].groupby(known["dt"])}
+    exp_days: list[list[dt.date]] = []
+    exp_syms: list[list[str]] = []
+    forced_rows: list[tuple[dt.date, str | None, str]] = []
     for session in sessions:
         key = session.isoformat()
-        stored = lake.read_partition(table, session)
+        stored: pa.Table | None = None
+        if session not in known_days:
+            stored = lake.read_partition(table, session)
+            counts_parts.append(qc.stored_counts(stored, table, session=session))
         exp = expected[session]
         codes: dict[str | None, str] = {}
         if key in rejected:
@@ -245,13 +339,38 @@ def evaluate_sessions(
             if code in PAYLOAD_FAULT_CODES:  # a bad payload condemns the session even over stored rows
                 codes = dict.fromkeys(exp or [None], code)
             else:  # the vendor could not serve: only what is still missing is RED
-                present = set(stored.column("symbol").to_pylist()) if "symbol" in stored.column_names else set()
-                missing = [s for s in exp if s not in present] if exp is not None else ([None] if stored.num_rows == 0 else [])
+                if stored is None and spec.symbol_column == "symbol":
+                    present = present_by_day.get(session, set())
+                else:
+                    stored = lake.read_partition(table, session) if stored is None else stored
+                    present = set(stored.column("symbol").to_pylist()) if "symbol" in stored.column_names else set()
+                missing = [s for s in exp if s not in present] if exp is not None else ([None] if _stored_rows(stored, known, session) == 0 else [])
                 codes = dict.fromkeys(missing, code)
-        frames.append(qc.evaluate_partition(table, session, stored, exp, source_name=source_name, rejected=codes or None))
-    if not frames:
-        return pd.DataFrame()
-    return pd.concat(frames, ignore_index=True)
+        if codes:
+            forced_rows.extend((session, sym if universe_expected else None, str(c)) for sym, c in codes.items())
+        if exp and universe_expected:
+            exp_days.append([session] * len(exp))
+            exp_syms.append([str(s) for s in exp])
+    counts = pd.concat(counts_parts, ignore_index=True) if counts_parts else None
+    expected_pairs = None
+    if exp_syms:
+        expected_pairs = pd.DataFrame(
+            {"dt": [d for part in exp_days for d in part], "symbol": [s for part in exp_syms for s in part]}
+        )
+    forced = pd.DataFrame(forced_rows, columns=["dt", "symbol", "qc_code"]) if forced_rows else None
+    rows = qc.evaluate_partitions(
+        table, sessions, counts, source_name=source_name, expected=expected_pairs, present=None, forced=forced
+    )
+    order = {pd.Timestamp(s).date(): i for i, s in enumerate(sessions)}
+    rank = rows["dt"].map(order).to_numpy()
+    return rows.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True)
+
+
+def _stored_rows(stored: pa.Table | None, known: pd.DataFrame, session: dt.date) -> int:
+    """Rows stored for `session`: from the partition read, else from the counts of what was just written."""
+    if stored is not None:
+        return stored.num_rows
+    return int(known.loc[known["dt"] == session, "rows"].sum())
 
 
 def _reason_code(reason: str, default: str) -> str:
@@ -261,13 +380,45 @@ def _reason_code(reason: str, default: str) -> str:
 
 
 def summaries_by_session(status_rows: pd.DataFrame, sessions: Sequence[dt.date]) -> dict[str, qc.PartitionSummary]:
-    """The check-level summary (colour, green_frac, row counts, qc codes) for each session."""
-    out: dict[str, qc.PartitionSummary] = {}
+    """The check-level summary (colour, green_frac, row counts, qc codes) for each session.
+
+    The vectorised form of `qc.summarize` applied to each session's rows (one groupby).
+    """
     if status_rows.empty:
         return {s.isoformat(): qc.summarize(status_rows) for s in sessions}
-    dts = pd.to_datetime(status_rows["dt"]).dt.date
-    for session in sessions:
-        out[session.isoformat()] = qc.summarize(status_rows[dts == session])
+    status = status_rows["status"].astype(str)
+    unknown = set(status.unique()) - set(qc.COLORS)
+    if unknown:
+        raise ValueError(f"unknown QC status {sorted(unknown)}; expected one of {qc.COLORS}")
+    frame = pd.DataFrame(
+        {
+            "dt": pd.to_datetime(status_rows["dt"]).dt.date.to_numpy(),
+            "red": (status == "RED").to_numpy(),
+            "amber": (status == "AMBER").to_numpy(),
+            "green": (status == "GREEN").to_numpy(),
+            "rows": pd.to_numeric(status_rows["row_count"], errors="coerce").fillna(0).to_numpy(),
+            "expected": pd.to_numeric(status_rows["expected_rows"], errors="coerce").fillna(0).to_numpy(),
+        }
+    )
+    g = frame.groupby("dt", sort=False).agg(
+        red=("red", "any"), amber=("amber", "any"), green=("green", "mean"), rows=("rows", "sum"), expected=("expected", "sum")
+    )
+    codes = pd.DataFrame({"dt": frame["dt"], "code": status_rows["qc_code"].to_numpy()}).dropna(subset=["code"])
+    codes["code"] = codes["code"].astype(str)
+    code_lists = codes.drop_duplicates().groupby("dt", sort=False)["code"].agg(sorted).to_dict()
+    out: dict[str, qc.PartitionSummary] = {}
+    for session in sessions:  # one iteration per session, reading precomputed aggregates
+        if session not in g.index:
+            out[session.isoformat()] = qc.summarize(status_rows.iloc[0:0])
+            continue
+        r = g.loc[session]
+        out[session.isoformat()] = qc.PartitionSummary(
+            color="RED" if r["red"] else "AMBER" if r["amber"] else "GREEN",
+            green_frac=float(r["green"]),
+            row_count=int(r["rows"]),
+            expected_rows=int(r["expected"]),
+            qc_codes=list(code_lists.get(session, [])),
+        )
     return out
 
 

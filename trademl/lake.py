@@ -426,6 +426,17 @@ def _check_partition_rows(table: pa.Table, spec: TableSpec, partition: dt.date, 
         )
 
 
+def _already_conformed(data: pd.DataFrame | pa.Table, spec: TableSpec) -> pa.Table:
+    """`data` itself when it is an Arrow table with exactly the table's schema (a ``conform`` output).
+
+    Guards the conformed=True fast path: anything else is a caller bug, reported as a ValueError.
+    """
+    if not isinstance(data, pa.Table) or not data.schema.equals(spec.schema, check_metadata=False):
+        got = data.schema if isinstance(data, pa.Table) else type(data).__name__
+        raise ValueError(f"conformed=True needs an Arrow table with the exact {spec.name} schema (schemas.conform output), got {got}")
+    return data
+
+
 def _merge(stored: pa.Table, incoming: pa.Table, spec: TableSpec) -> pa.Table:
     """Union of stored and incoming rows; incoming rows replace stored rows with the same natural key."""
     if stored.num_rows == 0:
@@ -517,6 +528,7 @@ class Lake:
         *,
         vendor: str | None = None,
         mode: WriteMode = "replace",
+        conformed: bool = False,
     ) -> WriteResult:
         """Store one session's payload as a new immutable version (or do nothing if it is unchanged).
 
@@ -525,14 +537,17 @@ class Lake:
         makes the payload the whole new version; mode="merge" unions it with the latest version,
         incoming rows replacing stored rows with the same natural key (gap fill of some symbols).
         An empty payload commits an empty version (a session checked and found empty).
+        conformed=True: `data` is an Arrow table the caller already passed through
+        ``schemas.conform`` for this table, so the value checks are not run twice (its exact
+        schema and the partition of every row are still checked).
         Raises LakeIntegrityError when a merge would build on a corrupted latest version.
         """
         spec = table_spec(table)
         _check_mode(mode)
         day = as_partition_date(partition)
-        conformed = conform(spec.name, data, vendor=vendor)
-        _check_partition_rows(conformed, spec, day, vendor)
-        return self._write_conformed(spec, day, conformed, vendor=vendor, mode=mode)
+        rows = _already_conformed(data, spec) if conformed else conform(spec.name, data, vendor=vendor)
+        _check_partition_rows(rows, spec, day, vendor)
+        return self._write_conformed(spec, day, rows, vendor=vendor, mode=mode)
 
     def write_partitions(
         self,
@@ -541,18 +556,20 @@ class Lake:
         *,
         vendor: str | None = None,
         mode: WriteMode = "replace",
+        conformed: bool = False,
     ) -> list[WriteResult]:
         """Split a multi-session payload by the partition column and write each session (date order).
 
         Conformance is checked on the whole payload first, so a SchemaViolation anywhere leaves
-        every partition untouched. The split is one Arrow sort plus slices (no per-row Python).
+        every partition untouched (conformed=True: the caller already ran ``schemas.conform``;
+        only the exact schema is checked). The split is one Arrow sort plus slices (no per-row Python).
         """
         spec = table_spec(table)
         _check_mode(mode)
-        conformed = conform(spec.name, data, vendor=vendor)
-        if conformed.num_rows == 0:
+        rows = _already_conformed(data, spec) if conformed else conform(spec.name, data, vendor=vendor)
+        if rows.num_rows == 0:
             return []
-        ordered = conformed.sort_by(
+        ordered = rows.sort_by(
             [(spec.partition_column, "ascending")] + [(k, "ascending") for k in spec.key]
         )
         days = ordered.column(spec.partition_column).combine_chunks().view(pa.int32()).to_numpy()

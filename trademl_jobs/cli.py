@@ -139,9 +139,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     _say(f"draining backfill_queue (budget: {budget or 'configured caps'})")
     report = backfill.backfill_run(
         budget, engine=_engine(), execute=execute_tasks(instance, owner), owner=owner, max_tasks=args.max_tasks
-    )
-    _say(str(report))
-    return 0
+    )  # prints its progress and summary itself
+    return 0 if report.gave_up == 0 and report.errors == 0 else 1
 
 
 # ---------------------------------------------------------------------------------------------- ingest
@@ -227,8 +226,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     pending = control.queue_counts(engine).get("PENDING", 0)
     _say(f"[5/5] queue worker: backfilling {pending} pending task(s)")
     owner = f"demo:{os.getpid()}"
-    report = backfill.backfill_run(None, engine=engine, execute=execute_tasks(instance, owner), owner=owner)
-    _say(f"      {report}")
+    backfill.backfill_run(None, engine=engine, execute=execute_tasks(instance, owner), owner=owner)
     payload = status_payload()
     _say("")
     _print_coverage(payload)
