@@ -7,9 +7,11 @@ never read here: connectors read their keys from the environment at call time.
 
 from __future__ import annotations
 
+import copy
 import os
 import socket
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -24,19 +26,27 @@ def config_dir() -> Path:
     return Path(os.environ.get("TRADEML_CONFIG_DIR", REPO_ROOT / "configs"))
 
 
-def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """`base` with `override` merged in: nested mappings merge key by key, anything else replaces."""
     out = dict(base)
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
+            out[key] = deep_merge(out[key], value)
         else:
             out[key] = value
     return out
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
+    """The mapping in `path`; parsed once per file version (path, mtime, size) and copied on each read."""
+    st = path.stat()
+    return copy.deepcopy(_parse_yaml(str(path), st.st_mtime_ns, st.st_size))
+
+
+@lru_cache(maxsize=128)
+def _parse_yaml(path: str, _mtime_ns: int, _size: int) -> dict[str, Any]:
     try:
-        doc = yaml.safe_load(path.read_text()) or {}
+        doc = yaml.safe_load(Path(path).read_text()) or {}
     except yaml.YAMLError as exc:
         raise ValueError(f"config file {path} is not valid YAML: {exc}") from exc
     if not isinstance(doc, dict):
@@ -54,7 +64,7 @@ def load_config(name: str, env: str | None = None) -> dict[str, Any]:
     doc = _read_yaml(base_path)
     override = config_dir() / "env" / env / f"{name}.yml"
     if override.exists():
-        doc = _deep_merge(doc, _read_yaml(override))
+        doc = deep_merge(doc, _read_yaml(override))
     return doc
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -139,27 +140,40 @@ def ingest(
     if not sessions:
         return report
     chunk = chunk_sessions(dataset)
-    written = _WrittenCounts()
-    for i in range(0, len(sessions), chunk):
-        _ingest_chunk(dataset, sessions[i : i + chunk], spec, connector, lake, symbols, series, report, written)
-        if len(sessions) > chunk:
-            log.info(
-                "ingest progress",
-                extra={"dataset": dataset, "sessions_done": min(i + chunk, len(sessions)), "sessions": len(sessions)},
+    frames: list[pd.DataFrame] = []
+    # The ledger upsert of one chunk runs on a single background thread while the next chunk is
+    # fetched and written (SQLite and Postgres drivers release the GIL while executing); upserts
+    # stay in chunk order and every one has finished before ingest returns.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-upsert") as ledger:
+        upserts: list[Future] = []
+        for i in range(0, len(sessions), chunk):
+            part = sessions[i : i + chunk]
+            written = _WrittenCounts()
+            _ingest_chunk(dataset, part, spec, connector, lake, symbols, series, report, written)
+            status_rows = evaluate_sessions(
+                lake,
+                spec.name,
+                part,
+                source_name=connector.source_name,
+                symbols=symbols,
+                rejected=report.rejected,
+                failed=report.failed_sessions,
+                vendor_universe=connector.universe_symbols,
+                written_counts=written.frame(),
             )
-
-    status_rows = evaluate_sessions(
-        lake,
-        spec.name,
-        sessions,
-        source_name=connector.source_name,
-        symbols=symbols,
-        rejected=report.rejected,
-        failed=report.failed_sessions,
-        vendor_universe=connector.universe_symbols,
-        written_counts=written.frame(),
-    )
-    control.upsert_partition_status(engine, status_rows)
+            frames.append(status_rows)
+            for done in (f for f in upserts if f.done()):
+                done.result()  # surface a failed upsert now rather than after the whole range
+            upserts.append(ledger.submit(control.upsert_partition_status, engine, status_rows))
+            if len(sessions) > chunk:
+                log.info(
+                    "ingest progress",
+                    extra={"dataset": dataset, "sessions_done": min(i + chunk, len(sessions)), "sessions": len(sessions)},
+                )
+        for f in upserts:
+            f.result()
+    frames = [f for f in frames if len(f)]
+    status_rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     report.summaries = summaries_by_session(status_rows, sessions)
     return report
 

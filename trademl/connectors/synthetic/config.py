@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from trademl.config import load_config
+from trademl.config import deep_merge, load_config
 from trademl.schemas import DATASET_TABLES
 
 MACRO_SERIES: tuple[str, ...] = ("DGS10", "UNRATE", "CPIAUCSL", "GDP")
@@ -203,18 +203,8 @@ class SyntheticConfig(_Strict):
     def from_config(cls, env: str | None = None, **overrides: Any) -> SyntheticConfig:
         """configs/synthetic.yml (merged with its environment override) with `overrides` deep-merged on top."""
         doc = load_config("synthetic", env)
-        return cls.model_validate(_merge(doc, overrides))
+        return cls.model_validate(deep_merge(doc, overrides))
 
     def with_overrides(self, **overrides: Any) -> SyntheticConfig:
         """A copy with `overrides` deep-merged (nested groups may be given as partial dicts)."""
-        return type(self).model_validate(_merge(self.model_dump(), overrides))
-
-
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
+        return type(self).model_validate(deep_merge(self.model_dump(), overrides))
