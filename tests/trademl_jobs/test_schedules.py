@@ -1,0 +1,66 @@
+"""ForwardIngestLoop, PlannerLoop and MaintenanceLoop schedules evaluated with Dagster's test contexts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import pytest
+
+from trademl import control
+from trademl_jobs.definitions import defs
+from trademl_jobs.schedules import forward_ingest_schedule, maintenance_schedule
+from trademl_resources import ControlDbResource
+from trademl_resources.control_db import _engine
+
+# Friday 2025-03-07 20:30 UTC = 15:30 New York, after Thursday's session is long complete.
+FRIDAY_AFTERNOON = dt.datetime(2025, 3, 7, 20, 30, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture
+def instance(node):
+    with dg.instance_for_test() as inst:
+        yield inst
+
+
+def _forward_tick(instance, node, when=FRIDAY_AFTERNOON):
+    ctx = dg.build_schedule_context(
+        instance=instance,
+        scheduled_execution_time=when,
+        resources={"control_db": ControlDbResource(db_uri=node["db_uri"])},
+    )
+    return forward_ingest_schedule.evaluate_tick(ctx)
+
+
+def test_forward_schedule_enqueues_forward_tasks_and_launches_nothing_itself(instance, node):
+    result = _forward_tick(instance, node)
+    assert not result.run_requests
+    queue = control.read_queue(_engine(node["db_uri"]))
+    assert len(queue) > 0
+    assert set(queue["kind"]) == {"FORWARD"}
+    assert (queue["end_date"] > queue["start_date"]).all()  # closed-open windows
+    assert str(queue["start_date"].max()) <= "2025-03-07"
+
+
+def test_forward_schedule_does_not_duplicate_tasks_on_the_next_tick(instance, node):
+    _forward_tick(instance, node)
+    n = len(control.read_queue(_engine(node["db_uri"])))
+    _forward_tick(instance, node, FRIDAY_AFTERNOON + dt.timedelta(minutes=15))
+    assert len(control.read_queue(_engine(node["db_uri"]))) == n
+
+
+def test_maintenance_schedule_requests_the_nightly_export_of_its_day(instance):
+    ctx = dg.build_schedule_context(instance=instance, scheduled_execution_time=dt.datetime(2025, 3, 8, 7, 30, tzinfo=dt.timezone.utc))
+    (request,) = maintenance_schedule.evaluate_tick(ctx).run_requests
+    assert request.run_config == {"ops": {"maintenance_op": {"config": {"day": "2025-03-08"}}}}
+    assert request.run_key == "maintenance-2025-03-08"
+
+
+@pytest.mark.parametrize("name, heavy", [("planner_light_schedule", False), ("planner_heavy_schedule", True)])
+def test_planner_schedules_run_the_audit_job_with_their_config(instance, node, name, heavy):
+    schedule = defs.resolve_schedule_def(name)
+    ctx = dg.build_schedule_context(instance=instance, scheduled_execution_time=FRIDAY_AFTERNOON)
+    (request,) = schedule.evaluate_tick(ctx).run_requests
+    assert request.run_config["ops"]["audit_op"]["config"]["heavy"] is heavy
+    result = defs.resolve_job_def("audit_job").execute_in_process(run_config=request.run_config, instance=instance)
+    assert result.success
