@@ -18,8 +18,9 @@ class IngestConfig(dg.Config):
 
 
 def vendor_pool(vendor: str) -> str:
-    """The Dagster pool of a vendor setting ("alpaca,massive" runs in the first vendor's pool)."""
-    return vendor.split(",")[0].strip().lower() or "synthetic"
+    """The Dagster pool of a vendor setting: "alpaca,massive" runs in alpaca's pool, "auto"/"router" in "auto"."""
+    first = vendor.split(",")[0].strip().lower() or "synthetic"
+    return "auto" if first in {"auto", "router"} else first
 
 
 def asset_key_for(table: str) -> dg.AssetKey:

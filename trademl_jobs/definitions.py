@@ -17,9 +17,30 @@ from trademl_jobs.schedules import (
 )
 from trademl_jobs.sensors import queue_worker_sensor, task_failure_sensor, task_success_sensor
 from trademl_resources import ControlDbResource, LakeResource, VendorResource
+from trademl_resources.vendors import (
+    AlpacaResource,
+    AlphaVantageResource,
+    FilesResource,
+    FinnhubResource,
+    FmpResource,
+    FredResource,
+    MassiveResource,
+)
 
 _INGESTED = ("calendars", "universe", "corp_actions", "delistings", "index_membership", "tick_size_regime",
              "equities_eod", "equities_minute", "options_chains", "macros_fred")
+
+# One resource per vendor (non-secret settings only; keys come from the environment at call time).
+# The raw assets use `vendor`, which routes TRADEML_VENDOR's providers through these resources.
+_PER_VENDOR = {
+    "alpaca": AlpacaResource(),
+    "massive": MassiveResource(),
+    "finnhub": FinnhubResource(),
+    "fred": FredResource(),
+    "alpha_vantage": AlphaVantageResource(),
+    "fmp": FmpResource(),
+    "files": FilesResource(),
+}
 
 defs = dg.Definitions(
     assets=[*reference_assets, *raw_assets],
@@ -30,6 +51,7 @@ defs = dg.Definitions(
     resources={
         "lake": LakeResource(),
         "control_db": ControlDbResource(),
-        "vendor": VendorResource(),
+        "vendor": VendorResource(**_PER_VENDOR),
+        **_PER_VENDOR,
     },
 )

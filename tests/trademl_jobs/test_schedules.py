@@ -64,3 +64,11 @@ def test_planner_schedules_run_the_audit_job_with_their_config(instance, node, n
     assert request.run_config["ops"]["audit_op"]["config"]["heavy"] is heavy
     result = defs.resolve_job_def("audit_job").execute_in_process(run_config=request.run_config, instance=instance)
     assert result.success
+
+
+def test_maintenance_job_writes_the_nightly_export_of_its_day(instance, node):
+    config = {"ops": {"maintenance_op": {"config": {"day": "2025-03-08"}}}}
+    result = defs.resolve_job_def("maintenance_job").execute_in_process(run_config=config, instance=instance)
+    assert result.success
+    out = node["data_root"] / "exports" / "nightly" / "2025-03-08"
+    assert sorted(p.name for p in out.iterdir()) == ["backfill_queue.parquet", "coverage.json", "partition_status.parquet"]

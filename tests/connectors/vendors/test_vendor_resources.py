@@ -116,10 +116,12 @@ def test_vendor_resource_nests_per_vendor_resources_inside_dagster(monkeypatch):
     def provider_classes(vendor: VendorResource) -> list[str]:
         return sorted(f"{name}:{type(build()).__name__}" for name, build in vendor.builders().items())
 
-    result = dg.materialize(
-        [provider_classes],
-        resources={"vendor": VendorResource(vendor="auto", fred=FredResource(base_url="http://127.0.0.1:9"), files=FilesResource())},
-    )
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            [provider_classes],
+            instance=instance,
+            resources={"vendor": VendorResource(vendor="auto", fred=FredResource(base_url="http://127.0.0.1:9"), files=FilesResource())},
+        )
     assert result.output_for_node("provider_classes") == [
         "alfred:AlfredConnector", "files:FilesConnector", "fred:FredConnector",
     ]
