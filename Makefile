@@ -13,7 +13,11 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
 	touch $@
 
-install: $(BIN)/.installed
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	mkdir -p "$(DAGSTER_HOME)"
+	cp dagster.yaml "$@"
+
+install: $(BIN)/.installed $(DAGSTER_HOME)/dagster.yaml
 
 demo: install
 	$(BIN)/trademl demo
