@@ -13,11 +13,10 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
 	touch $@
 
-$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
-	mkdir -p "$(DAGSTER_HOME)"
-	cp dagster.yaml "$@"
-
-install: $(BIN)/.installed $(DAGSTER_HOME)/dagster.yaml
+install: $(BIN)/.installed
+	@# the Dagster instance home, created once with the project's dagster.yaml (never overwritten)
+	@mkdir -p "$(DAGSTER_HOME)"
+	@test -f "$(DAGSTER_HOME)/dagster.yaml" || cp dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
 
 demo: install
 	$(BIN)/trademl demo
