@@ -4,7 +4,7 @@ Cases (the process is pinned to one CPU core and Arrow to one thread):
   parse         pyarrow JSON parse of Alpaca /v2/stocks/bars pages (10,000 bars per page) into columns
   normalise     UTC/session normalisation, regular-hours filter, session_id, metadata columns
   validate      trademl.schemas.conform (types, nulls, OHLC, duplicate keys)
-  lake_write    Lake.write_partition (conform + content hash + zstd Parquet + atomic rename), per session
+  lake_write    Lake.write_partitions(conformed=True): split by session, content hash, zstd Parquet, atomic rename
   end_to_end    all of the above for every page and session
   http_e2e      the same pages served by a local HTTP server through AlpacaConnector.fetch (+ lake write)
   edge_unit     EdgeScheduler overhead per work unit (trivial run(), 4 vendors, no budget / with budget)
@@ -68,11 +68,10 @@ def run_pipeline(pages: list[bytes], lake: Lake, timings: dict[str, float]) -> i
     norm = bars_table(_concat(parts), minute=True)
     table = add_metadata(norm.table, source_name="alpaca", source_uri="https://data.alpaca.markets/v2/stocks/bars", api_version="v2")
     t2 = time.perf_counter()
-    conform("equities_minute", table, vendor="alpaca")
+    conformed = conform("equities_minute", table, vendor="alpaca")
     t3 = time.perf_counter()
-    dates = table.column("date").combine_chunks()
-    for day in pa.compute.unique(dates).to_pylist():
-        lake.write_partition("raw/equities_minute", day, table.filter(pa.compute.equal(dates, pa.scalar(day, pa.date32()))), vendor="alpaca")
+    # As trademl.ingest does: the validated table is split by session and written without a second conform.
+    lake.write_partitions("raw/equities_minute", conformed, vendor="alpaca", conformed=True)
     t4 = time.perf_counter()
     for k, v in (("parse", t1 - t0), ("normalise", t2 - t1), ("validate", t3 - t2), ("lake_write", t4 - t3), ("end_to_end", t4 - t0)):
         timings[k] = min(timings.get(k, float("inf")), v)
