@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 
 from trademl import calendar, control, qc
 from trademl.config import load_config
+from trademl.qc import summaries_by_session
 from trademl.connectors.base import Connector, FetchRequest, VendorError
 from trademl.lake import Lake
 from trademl.schemas import SchemaViolation, TableSpec, conform, table_spec
@@ -391,49 +392,6 @@ def _reason_code(reason: str, default: str) -> str:
     """The qc_code a reason string starts with ("MALFORMED_PAYLOAD: ..."), else `default`."""
     head = reason.split(":", 1)[0].strip()
     return head if head.isupper() and " " not in head and head.replace("_", "").isalpha() else default
-
-
-def summaries_by_session(status_rows: pd.DataFrame, sessions: Sequence[dt.date]) -> dict[str, qc.PartitionSummary]:
-    """The check-level summary (colour, green_frac, row counts, qc codes) for each session.
-
-    The vectorised form of `qc.summarize` applied to each session's rows (one groupby).
-    """
-    if status_rows.empty:
-        return {s.isoformat(): qc.summarize(status_rows) for s in sessions}
-    status = status_rows["status"].astype(str)
-    unknown = set(status.unique()) - set(qc.COLORS)
-    if unknown:
-        raise ValueError(f"unknown QC status {sorted(unknown)}; expected one of {qc.COLORS}")
-    frame = pd.DataFrame(
-        {
-            "dt": pd.to_datetime(status_rows["dt"]).dt.date.to_numpy(),
-            "red": (status == "RED").to_numpy(),
-            "amber": (status == "AMBER").to_numpy(),
-            "green": (status == "GREEN").to_numpy(),
-            "rows": pd.to_numeric(status_rows["row_count"], errors="coerce").fillna(0).to_numpy(),
-            "expected": pd.to_numeric(status_rows["expected_rows"], errors="coerce").fillna(0).to_numpy(),
-        }
-    )
-    g = frame.groupby("dt", sort=False).agg(
-        red=("red", "any"), amber=("amber", "any"), green=("green", "mean"), rows=("rows", "sum"), expected=("expected", "sum")
-    )
-    codes = pd.DataFrame({"dt": frame["dt"], "code": status_rows["qc_code"].to_numpy()}).dropna(subset=["code"])
-    codes["code"] = codes["code"].astype(str)
-    code_lists = codes.drop_duplicates().groupby("dt", sort=False)["code"].agg(sorted).to_dict()
-    out: dict[str, qc.PartitionSummary] = {}
-    for session in sessions:  # one iteration per session, reading precomputed aggregates
-        if session not in g.index:
-            out[session.isoformat()] = qc.summarize(status_rows.iloc[0:0])
-            continue
-        r = g.loc[session]
-        out[session.isoformat()] = qc.PartitionSummary(
-            color="RED" if r["red"] else "AMBER" if r["amber"] else "GREEN",
-            green_frac=float(r["green"]),
-            row_count=int(r["rows"]),
-            expected_rows=int(r["expected"]),
-            qc_codes=list(code_lists.get(session, [])),
-        )
-    return out
 
 
 def _split_by_session(

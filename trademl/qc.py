@@ -422,3 +422,46 @@ def evaluate_partition(
     return evaluate_partitions(
         table, [day], counts, source_name=source_name, expected=expected, present=None, forced=forced, rules=rules
     )
+
+
+def summaries_by_session(status_rows: pd.DataFrame, sessions: Sequence[dt.date]) -> dict[str, PartitionSummary]:
+    """The check-level summary (colour, green_frac, row counts, qc codes) for each session.
+
+    The vectorised form of `summarize` applied to each session's rows (one groupby).
+    """
+    if status_rows.empty:
+        return {s.isoformat(): summarize(status_rows) for s in sessions}
+    status = status_rows["status"].astype(str)
+    unknown = set(status.unique()) - set(COLORS)
+    if unknown:
+        raise ValueError(f"unknown QC status {sorted(unknown)}; expected one of {COLORS}")
+    frame = pd.DataFrame(
+        {
+            "dt": pd.to_datetime(status_rows["dt"]).dt.date.to_numpy(),
+            "red": (status == "RED").to_numpy(),
+            "amber": (status == "AMBER").to_numpy(),
+            "green": (status == "GREEN").to_numpy(),
+            "rows": pd.to_numeric(status_rows["row_count"], errors="coerce").fillna(0).to_numpy(),
+            "expected": pd.to_numeric(status_rows["expected_rows"], errors="coerce").fillna(0).to_numpy(),
+        }
+    )
+    g = frame.groupby("dt", sort=False).agg(
+        red=("red", "any"), amber=("amber", "any"), green=("green", "mean"), rows=("rows", "sum"), expected=("expected", "sum")
+    )
+    codes = pd.DataFrame({"dt": frame["dt"], "code": status_rows["qc_code"].to_numpy()}).dropna(subset=["code"])
+    codes["code"] = codes["code"].astype(str)
+    code_lists = codes.drop_duplicates().groupby("dt", sort=False)["code"].agg(sorted).to_dict()
+    out: dict[str, PartitionSummary] = {}
+    for session in sessions:  # one iteration per session, reading precomputed aggregates
+        if session not in g.index:
+            out[session.isoformat()] = summarize(status_rows.iloc[0:0])
+            continue
+        r = g.loc[session]
+        out[session.isoformat()] = PartitionSummary(
+            color="RED" if r["red"] else "AMBER" if r["amber"] else "GREEN",
+            green_frac=float(r["green"]),
+            row_count=int(r["rows"]),
+            expected_rows=int(r["expected"]),
+            qc_codes=list(code_lists.get(session, [])),
+        )
+    return out

@@ -6,6 +6,8 @@ and blocking: downstream steps of the run do not execute.
 """
 
 
+import datetime as dt
+
 import dagster as dg
 
 from trademl import control, qc
@@ -51,17 +53,14 @@ def build_qc_check(table: str) -> dg.AssetChecksDefinition:
     )
     def _check(context: dg.AssetCheckExecutionContext, control_db: ControlDbResource):
         keys = list(context.partition_keys)
-        engine = control_db.engine()
-        rows = control.read_partition_status(engine, table_name=spec.name, start=keys[0], end=keys[-1])
-        worst = "GREEN"
+        rows = control.read_partition_status(control_db.engine(), table_name=spec.name, start=keys[0], end=keys[-1])
+        summaries = qc.summaries_by_session(rows, [dt.date.fromisoformat(k) for k in keys])
         counts = {"GREEN": 0, "AMBER": 0, "RED": 0}
-        dts = rows["dt"].astype(str).str[:10] if len(rows) else rows.get("dt")
         for pk in keys:
-            summary = qc.summarize(rows[dts == pk] if len(rows) else rows)
+            summary = summaries[pk]
             counts[summary.color] += 1
-            if summary.color == "RED" or (summary.color == "AMBER" and worst == "GREEN"):
-                worst = summary.color
             yield evaluation_for(key, pk, summary)
+        worst = "RED" if counts["RED"] else "AMBER" if counts["AMBER"] else "GREEN"
         yield dg.AssetCheckResult(
             passed=worst == "GREEN",
             severity=_SEVERITY[worst],

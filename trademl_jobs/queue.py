@@ -51,10 +51,9 @@ def range_colours(engine: Engine, dataset: str, first: str, last: str, symbol: s
     table = table_spec(dataset).name
     rows = control.read_partition_status(engine, table_name=table, start=first, end=last, symbols=[symbol] if symbol else None)
     counts = {"GREEN": 0, "AMBER": 0, "RED": 0}
-    dts = rows["dt"].astype(str).str[:10] if len(rows) else None
-    for session in calendar.sessions(first, last):
-        key = session.strftime("%Y-%m-%d")
-        counts[qc.summarize(rows[dts == key] if dts is not None else rows).color] += 1
+    sessions = [d.date() for d in calendar.sessions(first, last)]
+    for summary in qc.summaries_by_session(rows, sessions).values():
+        counts[summary.color] += 1
     return counts
 
 
