@@ -30,6 +30,11 @@ def exchange_calendar() -> xcals.ExchangeCalendar:
     return xcals.get_calendar(EXCHANGE, start=CALENDAR_START, end=end.strftime("%Y-%m-%d"))
 
 
+def as_date(value: DateLike, name: str = "date") -> dt.date:
+    """A date-like value (str, date, Timestamp; tz-aware instants in New York time) as a date; ValueError if not one."""
+    return _as_date(value, name).date()
+
+
 def _as_date(value: DateLike, name: str = "date") -> pd.Timestamp:
     """Normalise a date-like value to a timezone-naive midnight Timestamp."""
     try:

@@ -181,13 +181,7 @@ def session_colors(status_rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _as_day(value: object, name: str = "session") -> dt.date:
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name}={value!r} is not a date") from exc
-    if ts is pd.NaT:
-        raise ValueError(f"{name} is missing")
-    return ts.date()
+    return calendar.as_date(value, name)
 
 
 def stored_counts(stored: pa.Table, table: str, session: dt.date | None = None) -> pd.DataFrame:

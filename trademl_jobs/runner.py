@@ -82,6 +82,19 @@ def materialize_range(
     return RangeRun(result.run_id, result.success, time.perf_counter() - t0)
 
 
+def check_evaluations(
+    instance: dg.DagsterInstance, run_id: str, asset_key: dg.AssetKey, check_name: str = "qc_coverage"
+) -> dict[str, dg.AssetCheckEvaluation]:
+    """The per-session evaluations a run recorded for one asset's check: partition key -> evaluation."""
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
+    out = {}
+    for record in records:
+        evaluation = record.event_log_entry.dagster_event.event_specific_data
+        if evaluation.asset_key == asset_key and evaluation.check_name == check_name and evaluation.partition is not None:
+            out[evaluation.partition] = evaluation
+    return out
+
+
 def execute_tasks(instance: dg.DagsterInstance, owner: str):
     """An `execute` callable for backfill_run: one range run per leased task, then close the task."""
     from trademl.config import settings as _settings

@@ -18,7 +18,7 @@ from dagster._core.storage.event_log.base import PartitionKeyFilter  # not re-ex
 from trademl import backfill, calendar, control
 from trademl.config import REPO_ROOT
 from trademl.lake import Lake
-from trademl_jobs.runner import execute_tasks, materialize_range
+from trademl_jobs.runner import check_evaluations, execute_tasks, materialize_range
 from trademl_resources.control_db import _engine
 
 pytestmark = pytest.mark.slow
@@ -49,13 +49,7 @@ def instance(outage_node):
 
 
 def _check_evaluations(instance, run_id: str) -> dict[str, object]:
-    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
-    out = {}
-    for r in records:
-        ev = r.event_log_entry.dagster_event.event_specific_data
-        if ev.asset_key == BARS and ev.partition is not None:
-            out[ev.partition] = ev
-    return out
+    return check_evaluations(instance, run_id, BARS)
 
 
 def _lake_digest(root: Path) -> dict[str, str]:

@@ -58,14 +58,9 @@ def alpaca_node(tmp_path, monkeypatch, sims):
 
 def _check_evaluations(dg, instance, run_id: str) -> dict:
     """The per-session qc_coverage evaluations of raw/equities_bars in one run (partition -> evaluation)."""
-    bars = dg.AssetKey(["raw", "equities_bars"])
-    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
-    out = {}
-    for r in records:
-        ev = r.event_log_entry.dagster_event.event_specific_data
-        if ev.asset_key == bars and ev.partition is not None:
-            out[ev.partition] = ev
-    return out
+    from trademl_jobs.runner import check_evaluations
+
+    return check_evaluations(instance, run_id, dg.AssetKey(["raw", "equities_bars"]))
 
 
 def _lake_digest(root: Path) -> dict[str, str]:
