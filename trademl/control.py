@@ -425,7 +425,7 @@ _STATUS_UPDATE_ON_CONFLICT = ("source_name", "status", "qc_score", "row_count", 
 def upsert_partition_status(engine: Engine, rows: pd.DataFrame, *, now: dt.datetime | None = None) -> int:
     """Insert or update status rows by status_key; first_observed_at is kept, last_observed_at = now (UTC).
 
-    A NULL-symbol placeholder row of a partition (written when nothing at all could be said about its
+    A symbol-less session row of a partition (written when nothing at all could be said about its
     symbols, e.g. the universe was missing) is removed once rows naming symbols or partition keys
     arrive for the same (table_name, dt). Returns the number of distinct rows written.
     """
@@ -462,8 +462,8 @@ def upsert_partition_status(engine: Engine, rows: pd.DataFrame, *, now: dt.datet
         "last_observed_at": [ts_value] * n,
     }
     named = frame["symbol"].notna() | frame["partition_key"].notna()
-    placeholders = pd.DataFrame({"table_name": frame.loc[named, "table_name"], "dt": dts[named]})
-    placeholders = placeholders.dropna(subset=["dt"]).drop_duplicates()
+    superseded = pd.DataFrame({"table_name": frame.loc[named, "table_name"], "dt": dts[named]})
+    superseded = superseded.dropna(subset=["dt"]).drop_duplicates()
     ps = partition_status
     light = _untyped(ps)
     with write_transaction(engine) as conn:
@@ -473,7 +473,7 @@ def upsert_partition_status(engine: Engine, rows: pd.DataFrame, *, now: dt.datet
             set_={c: stmt.excluded[c] for c in _STATUS_UPDATE_ON_CONFLICT},
         )
         _bulk_execute(conn, stmt, list(data), data)
-        if len(placeholders):
+        if len(superseded):
             conn.execute(
                 delete(ps).where(
                     ps.c.table_name == bindparam("t"),
@@ -481,7 +481,7 @@ def upsert_partition_status(engine: Engine, rows: pd.DataFrame, *, now: dt.datet
                     ps.c.symbol.is_(None),
                     ps.c.partition_key.is_(None),
                 ),
-                [{"t": t, "d": d.date()} for t, d in zip(placeholders["table_name"], placeholders["dt"])],
+                [{"t": t, "d": d.date()} for t, d in zip(superseded["table_name"], superseded["dt"])],
             )
     return n
 

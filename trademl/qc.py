@@ -314,7 +314,7 @@ def _symbol_rows(
     pairs = pd.concat([pairs, stored_pairs], ignore_index=True).drop_duplicates()
     rows = pairs.merge(counts[["dt", "symbol", "rows"]], on=["dt", "symbol"], how="left")
     rows["rows"] = rows["rows"].fillna(0).astype("int64")
-    # Sessions with neither expected nor stored symbols: one symbol-less placeholder row.
+    # Sessions with neither expected nor stored symbols: one symbol-less session row.
     covered = set(rows["dt"].unique())
     empty_days = [d for d in days if d not in covered]
     if empty_days:
@@ -334,13 +334,13 @@ def _symbol_rows(
         np.where(total == 0, "NO_DATA", "MISSING_ROWS"),
     )
     symbols = rows["symbol"].astype(object)
-    placeholder = symbols.isna().to_numpy()
+    session_level = symbols.isna().to_numpy()
     return pd.DataFrame(
         {
-            "symbol": symbols.where(~placeholder, None).to_numpy(),
+            "symbol": symbols.where(~session_level, None).to_numpy(),
             "dt": rows["dt"].to_numpy(),
-            # A placeholder row carries no partition_key, so rows naming symbols replace it in the ledger.
-            "partition_key": np.where(placeholder, None, rows["dt"].map({d: d.isoformat() for d in days}).to_numpy()),
+            # A symbol-less session row carries no partition_key, so rows naming symbols replace it in the ledger.
+            "partition_key": np.where(session_level, None, rows["dt"].map({d: d.isoformat() for d in days}).to_numpy()),
             "status": status,
             "qc_score": np.clip(frac, 0.0, 1.0),
             "row_count": rows["rows"].to_numpy(),

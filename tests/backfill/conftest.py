@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 import yaml
@@ -14,18 +11,6 @@ import yaml
 from trademl import control
 from trademl.config import REPO_ROOT
 from trademl.lake import Lake
-
-
-def pg_cluster_module():
-    """tests/control/pg_cluster.py under one module name, so every test directory shares one server."""
-    name = "trademl_tests_pg_cluster"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "control" / "pg_cluster.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 @pytest.fixture
@@ -53,16 +38,10 @@ def engine(tmp_path, configs):
     eng.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def backend_engine(request, tmp_path, tmp_path_factory, configs):
+@pytest.fixture
+def backend_engine(control_backend, configs):
     """The same control tables on SQLite and on a real PostgreSQL server (postgres-marked case)."""
-    if request.param == "sqlite":
-        eng = control.make_engine(f"sqlite:///{tmp_path}/node.sqlite")
-    else:
-        server = pg_cluster_module().cluster(tmp_path_factory.mktemp("postgres"))
-        eng = control.make_engine(server.create_database())
-    yield eng
-    eng.dispose()
+    return control_backend
 
 
 @pytest.fixture
