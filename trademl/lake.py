@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import blake3
 import duckdb
 import numpy as np
 import pandas as pd
@@ -47,7 +48,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from trademl.schemas import VOLATILE_COLUMNS, SchemaViolation, TableSpec, conform, table_spec
+from trademl.schemas import VOLATILE_COLUMNS, SchemaViolation, TableSpec, conform, sorted_by, table_spec
 
 WriteMode = Literal["replace", "merge"]
 PartitionLike = dt.date | str | pd.Timestamp | np.datetime64
@@ -61,14 +62,19 @@ _PARTITION_RE = re.compile(r"^date=(\d{4}-\d{2}-\d{2})$")
 _MANIFEST_FORMAT = 1
 
 # Fixed writer settings: the same rows always serialise to the same bytes (for one pyarrow version).
+# zstd level 1: ~30 % faster than level 3 for ~5 % larger files on bar data (benchmarks/README.md,
+# vendor path). Min/max statistics only for the partition and key columns (set in `serialise`):
+# a partition is one row group, so statistics on prices prune nothing and cost ~10 % of a write.
 _PARQUET_OPTIONS = {
     "compression": "zstd",
-    "compression_level": 3,
-    "write_statistics": True,
+    "compression_level": 1,
     "version": "2.6",
     "data_page_version": "1.0",
     "row_group_size": 1 << 20,
-    "store_schema": True,
+    # No ARROW:schema in the footer: Parquet's own logical types give back the exact table schema
+    # (tests/lake check every table), and one-value string columns can then be written straight
+    # from one-entry dictionaries (see _constant_strings) yet read back as plain strings.
+    "store_schema": False,
     "write_page_checksum": True,
 }
 
@@ -321,8 +327,11 @@ def sort_by_key(table: pa.Table, spec: TableSpec) -> pa.Table:
     return table.sort_by([(k, "ascending") for k in spec.key])
 
 
-def _value_bytes(arr: pa.Array) -> list[bytes | memoryview]:
-    """Canonical bytes of an array's values (nulls filled with a fixed value), independent of chunking."""
+def _value_bytes(arr: pa.Array) -> list[np.ndarray | memoryview | bytes]:
+    """Canonical bytes of an array's values (nulls filled with a fixed value), independent of chunking.
+
+    Returned as buffers (numpy arrays, memoryviews) the hash reads in place: no copies of dense columns.
+    """
     typ = arr.type
     if pa.types.is_string_view(typ):
         arr, typ = arr.cast(pa.string()), pa.string()
@@ -338,33 +347,68 @@ def _value_bytes(arr: pa.Array) -> list[bytes | memoryview]:
         offsets = np.frombuffer(filled.buffers()[1], dtype=off_type)[
             filled.offset : filled.offset + len(filled) + 1
         ]
-        lengths = np.diff(offsets).astype(np.int64)
+        lengths = np.diff(offsets.astype(np.int64, copy=False))
         data = filled.buffers()[2]
         body = (
             memoryview(data)[int(offsets[0]) : int(offsets[-1])] if data is not None and len(offsets) else b""
         )
-        return [lengths.tobytes(), body]
+        return [lengths, body]
     has_nulls = arr.null_count > 0  # fill_null only when needed: same bytes, no copy for dense columns
     if pa.types.is_boolean(typ):
         filled = pc.fill_null(arr, False) if has_nulls else arr
-        return [filled.to_numpy(zero_copy_only=False).astype(np.uint8).tobytes()]
+        return [filled.to_numpy(zero_copy_only=False).astype(np.uint8)]
     if pa.types.is_floating(typ):
         values = (pc.fill_null(arr, 0.0) if has_nulls else arr).to_numpy(zero_copy_only=False)
-        nan = np.isnan(values)
-        if nan.any():
-            values = np.where(nan, np.nan, values)  # one canonical NaN bit pattern
-        return [values.tobytes()]
+        if pc.any(pc.is_nan(arr)).as_py():
+            values = np.where(np.isnan(values), np.nan, values)  # one canonical NaN bit pattern
+        return [values]
     if pa.types.is_integer(typ):
-        return [(pc.fill_null(arr, 0) if has_nulls else arr).to_numpy(zero_copy_only=False).tobytes()]
+        return [(pc.fill_null(arr, 0) if has_nulls else arr).to_numpy(zero_copy_only=False)]
     if pa.types.is_temporal(typ):
         width = pa.int32() if typ.bit_width == 32 else pa.int64()
         view = arr.view(width)
-        return [(pc.fill_null(view, 0) if has_nulls else view).to_numpy(zero_copy_only=False).tobytes()]
+        return [(pc.fill_null(view, 0) if has_nulls else view).to_numpy(zero_copy_only=False)]
     raise ValueError(f"content hashing does not support column type {typ}")
 
 
+def _constant_string(arr: pa.Array) -> str | bytes | None:
+    """The value every row of a null-free string/binary (or dictionary) array holds, else None."""
+    n = len(arr)
+    if n == 0 or arr.null_count:
+        return None
+    if pa.types.is_dictionary(arr.type):
+        if len(arr.dictionary) == 1:  # valid indices into one entry are all 0
+            return arr.dictionary[0].as_py()
+        arr = arr.dictionary_decode()
+    if not (pa.types.is_string(arr.type) or pa.types.is_binary(arr.type)):
+        return None
+    first = arr[0]
+    if arr[n - 1] != first or arr[n // 2] != first:  # key-sorted columns fail here in O(1)
+        return None
+    return first.as_py() if pc.all(pc.equal(arr, first)).as_py() else None
+
+
+def _constant_strings(table: pa.Table, spec: TableSpec) -> pa.Table:
+    """`table` with its one-value string columns (vendor, URI, version, session id...) as one-entry
+    dictionary arrays: same rows, but take, hashing and Parquet's dictionary encoding no longer do
+    per-row string work. Key and partition columns stay as they are (they are sorted on)."""
+    keep = {spec.partition_column, *spec.key}
+    out = table
+    for i, fld in enumerate(table.schema):
+        if fld.name in keep or not (pa.types.is_string(fld.type) or pa.types.is_binary(fld.type)):
+            continue
+        col = table.column(i).combine_chunks()
+        value = _constant_string(col)
+        if value is not None:
+            dictionary = pa.array([value], fld.type)
+            indices = pa.array(np.zeros(len(col), np.int32), pa.int32())
+            compact = pa.DictionaryArray.from_arrays(indices, dictionary)
+            out = out.set_column(i, pa.field(fld.name, compact.type, fld.nullable, fld.metadata), compact)
+    return out
+
+
 def content_hash(table: pa.Table, spec: TableSpec) -> str:
-    """sha256 over the table's data columns (VOLATILE_COLUMNS excluded) in canonical key order.
+    """BLAKE3 digest of the table's data columns (VOLATILE_COLUMNS excluded) in canonical key order.
 
     Two payloads with the same rows hash equal whatever their row order, chunking or ingest time.
     """
@@ -372,20 +416,29 @@ def content_hash(table: pa.Table, spec: TableSpec) -> str:
 
 
 def _hash_sorted(table: pa.Table) -> str:
-    h = hashlib.sha256()
+    h = blake3.blake3()  # cryptographic like sha256, ~2x its speed on one core (benchmarks: vendor path)
     cols = [n for n in table.schema.names if n not in VOLATILE_COLUMNS]
-    h.update(json.dumps([[n, str(table.schema.field(n).type)] for n in cols]).encode())
+    types = [table.schema.field(n).type for n in cols]
+    logical = [t.value_type if pa.types.is_dictionary(t) else t for t in types]  # representation-free
+    h.update(json.dumps([[n, str(t)] for n, t in zip(cols, logical)]).encode())
     h.update(table.num_rows.to_bytes(8, "little"))
     for name in cols:
         arr = table.column(name).combine_chunks()
         h.update(name.encode() + b"\x00")
+        value = _constant_string(arr)
+        if value is not None:  # one value on every row (plain or dictionary-typed): hashed once
+            raw = value.encode() if isinstance(value, str) else value
+            h.update(b"C" + len(raw).to_bytes(8, "little") + raw)
+            continue
+        if pa.types.is_dictionary(arr.type):
+            arr = arr.dictionary_decode()
         if arr.null_count:
             valid = arr.is_valid().to_numpy(zero_copy_only=False)
             h.update(b"V" + np.packbits(valid).tobytes())
         else:
             h.update(b"N")
         for part in _value_bytes(arr):
-            h.update(part)
+            h.update(np.ascontiguousarray(part).view(np.uint8) if isinstance(part, np.ndarray) else part)
     return h.hexdigest()
 
 
@@ -395,21 +448,46 @@ def _dictionary_columns(schema: pa.Schema) -> list[str]:
     Prices, volumes and timestamps are mostly distinct per row, so a dictionary for them costs
     time and falls back to plain encoding anyway; leaving them out writes ~1.7x faster and smaller.
     """
-    return [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type) or pa.types.is_binary(f.type)]
+    return [
+        f.name
+        for f in schema
+        if pa.types.is_string(f.type) or pa.types.is_large_string(f.type) or pa.types.is_binary(f.type) or pa.types.is_dictionary(f.type)
+    ]
+
+
+def _delta_columns(schema: pa.Schema) -> dict[str, str]:
+    """Integer and timestamp columns, written DELTA_BINARY_PACKED: bit-packed deltas of volumes,
+    counts and minute stamps are a fraction of their 8 bytes, so zstd gets less to do and the
+    files come out smaller (benchmarks/README.md, vendor path)."""
+    return {
+        f.name: "DELTA_BINARY_PACKED"
+        for f in schema
+        if pa.types.is_integer(f.type) or pa.types.is_timestamp(f.type) or pa.types.is_date(f.type)
+    }
 
 
 def serialise(table: pa.Table, spec: TableSpec) -> pa.Buffer:
     """The table as one Parquet + zstd file in memory, with fixed (deterministic) writer settings."""
     sink = pa.BufferOutputStream()
     sorting = pq.SortingColumn.from_ordering(table.schema, [(k, "ascending") for k in spec.key])
-    pq.write_table(table, sink, sorting_columns=sorting, use_dictionary=_dictionary_columns(table.schema), **_PARQUET_OPTIONS)
+    stats = [c for c in (spec.partition_column, *spec.key) if c in table.column_names]
+    pq.write_table(
+        table,
+        sink,
+        sorting_columns=sorting,
+        use_dictionary=_dictionary_columns(table.schema),
+        column_encoding=_delta_columns(table.schema) or None,
+        write_statistics=list(dict.fromkeys(stats)),
+        **_PARQUET_OPTIONS,
+    )
     return sink.getvalue()
 
 
-def _verify_bytes(data: bytes, *, sha256: str, row_count: int, schema: pa.Schema, where: str) -> None:
-    """Raise LakeIntegrityError unless `data` has the given sha256, row count and Arrow schema."""
-    got = hashlib.sha256(data).hexdigest()
-    if got != sha256:
+def _verify_bytes(data: bytes, *, expected: pa.Buffer, sha256: str, row_count: int, schema: pa.Schema, where: str) -> None:
+    """Raise LakeIntegrityError unless `data` is byte-for-byte `expected` (whose sha256 is given)
+    and its Parquet footer has the row count and Arrow schema (a memcmp, not a second digest)."""
+    if not pa.py_buffer(data).equals(expected):
+        got = hashlib.sha256(data).hexdigest()
         raise LakeIntegrityError(f"{where}: sha256 {got} differs from the serialised {sha256}")
     try:
         meta = pq.ParquetFile(pa.BufferReader(data))
@@ -450,6 +528,18 @@ def _already_conformed(data: pd.DataFrame | pa.Table, spec: TableSpec) -> pa.Tab
         got = data.schema if isinstance(data, pa.Table) else type(data).__name__
         raise ValueError(f"conformed=True needs an Arrow table with the exact {spec.name} schema (schemas.conform output), got {got}")
     return data
+
+
+def _partition_order(rows: pa.Table, spec: TableSpec) -> pa.Table:
+    """Rows ordered by (partition, key): as given when already so, a stable regrouping by partition
+    when only key-sorted (vendor page order), else a full sort."""
+    order = [spec.partition_column, *spec.key]
+    if sorted_by(rows, order):
+        return rows
+    if sorted_by(rows, spec.key):
+        days = rows.column(spec.partition_column).combine_chunks().view(pa.int32()).to_numpy()
+        return rows.take(pa.array(np.argsort(days, kind="stable")))
+    return rows.sort_by([(k, "ascending") for k in order])
 
 
 def _merge(stored: pa.Table, incoming: pa.Table, spec: TableSpec) -> pa.Table:
@@ -584,9 +674,7 @@ class Lake:
         rows = _already_conformed(data, spec) if conformed else conform(spec.name, data, vendor=vendor)
         if rows.num_rows == 0:
             return []
-        ordered = rows.sort_by(
-            [(spec.partition_column, "ascending")] + [(k, "ascending") for k in spec.key]
-        )
+        ordered = _partition_order(_constant_strings(rows, spec), spec)
         days = ordered.column(spec.partition_column).combine_chunks().view(pa.int32()).to_numpy()
         starts = np.concatenate([[0], np.flatnonzero(np.diff(days)) + 1])
         ends = np.concatenate([starts[1:], [len(days)]])
@@ -633,11 +721,11 @@ class Lake:
                         f"cannot merge into {committed[latest]}: its bytes do not match the manifest sha256; "
                         "re-ingest the whole partition with mode='replace'"
                     )
-                new = _merge(pq.read_table(pa.BufferReader(latest_bytes)).cast(spec.schema), incoming, spec)
+                new = _merge(pq.read_table(pa.BufferReader(latest_bytes)).cast(spec.schema), incoming.cast(spec.schema), spec)
                 presorted = False
             if not presorted:
                 new = sort_by_key(new, spec)
-            new = new.combine_chunks()
+            new = _constant_strings(new.combine_chunks(), spec)  # same bytes whichever way rows came in
             digest = _hash_sorted(new)
 
             if intact and entries[latest]["content_hash"] == digest:
@@ -654,7 +742,7 @@ class Lake:
             try:
                 store.write_new(tmp, buf)
                 _verify_bytes(
-                    store.read_bytes(tmp), sha256=sha, row_count=new.num_rows, schema=spec.schema, where=tmp
+                    store.read_bytes(tmp), expected=buf, sha256=sha, row_count=new.num_rows, schema=spec.schema, where=tmp
                 )
                 entries[version] = {
                     "version": version,

@@ -90,3 +90,46 @@ def test_crossed_option_quote_is_rejected():
     frame = schemas.with_metadata(frame, source_name="v", source_uri="u", api_version="1")
     with pytest.raises(schemas.SchemaViolation, match="crossed quote"):
         schemas.conform("raw/options_nbbo", frame)
+
+
+def _keyed(symbols: list[str], days: list[int]) -> "pa.Table":
+    import pyarrow as pa
+
+    return pa.table({"symbol": symbols, "date": pa.array([dt.date(2024, 1, d) for d in days], pa.date32())})
+
+
+def test_sorted_by_accepts_rows_in_lexicographic_key_order():
+    assert schemas.sorted_by(_keyed(["AAA", "AAA", "BBB"], [3, 4, 2]), ["symbol", "date"])
+
+
+def test_sorted_by_rejects_a_descent_in_the_second_key_within_a_tie():
+    assert not schemas.sorted_by(_keyed(["AAA", "AAA", "BBB"], [4, 3, 5]), ["symbol", "date"])
+
+
+def test_sorted_by_rejects_a_descent_in_the_leading_key_whatever_follows():
+    assert not schemas.sorted_by(_keyed(["BBB", "AAA"], [1, 9]), ["symbol", "date"])
+
+
+def test_sorted_by_strict_rejects_rows_sharing_a_key():
+    table = _keyed(["AAA", "AAA"], [3, 3])
+    assert schemas.sorted_by(table, ["symbol", "date"])
+    assert not schemas.sorted_by(table, ["symbol", "date"], strict=True)
+
+
+def test_sorted_by_counts_nulls_as_unordered():
+    import pyarrow as pa
+
+    table = pa.table({"symbol": pa.array(["AAA", None], pa.string())})
+    assert not schemas.sorted_by(table, ["symbol"])
+
+
+def test_duplicate_keys_in_key_sorted_rows_are_rejected():
+    frame = bars(symbol=["AAA", "AAA"], date=[dt.date(2024, 1, 2)] * 2)
+    with pytest.raises(schemas.SchemaViolation, match="duplicate key"):
+        schemas.conform("raw/equities_bars", frame)
+
+
+def test_null_in_a_required_integer_column_is_rejected():
+    frame = bars(volume=pd.array([1000, None], dtype="Int64"))
+    with pytest.raises(schemas.SchemaViolation, match="null/NaN in required column 'volume'"):
+        schemas.conform("raw/equities_bars", frame)

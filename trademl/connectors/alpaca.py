@@ -5,8 +5,8 @@ Wire contract: ``symbols=A,B``, ``timeframe=1Day|1Min``, ``start``/``end`` RFC-3
 (default iex), ``sort=asc``; headers APCA-API-KEY-ID / APCA-API-SECRET-KEY. The body is
 ``{"bars": {"SYM": [{"t","o","h","l","c","v","n","vw"}, ...]}, "next_page_token": str|null}``.
 Throttling follows X-RateLimit-Remaining / X-RateLimit-Reset (epoch seconds).
-Pages are parsed JSON -> Arrow columns in C++ (pyarrow.json); per-bar Python objects are only
-built on the fallback path for bodies the fast reader cannot take.
+Pages in Alpaca's compact layout are scanned with numpy and Arrow casts (`alpaca_page`); other JSON
+goes through pyarrow's C++ reader; per-bar Python objects are only built for bodies neither takes.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from trademl import calendar
+from trademl.connectors.alpaca_page import LayoutMismatch, scan_bars_page
 from trademl.connectors.base import FetchRequest, FetchResult, VendorError
 from trademl.connectors.http_vendor import HttpVendorConnector
 from trademl.connectors.normalize import add_metadata, bars_table, empty_frame, failed_sessions, to_frame, to_utc
@@ -68,9 +69,19 @@ def _concat(parts: list[dict[str, pa.Array]]) -> dict[str, pa.Array]:
 def parse_bars_page(content: bytes) -> tuple[dict[str, pa.Array], str | None]:
     """Columns (symbol, ts, open, high, low, close, volume, trades, vwap) and the next page token of one page.
 
-    Fast path: pyarrow's C++ JSON reader on the whole document; fallback: json.loads for bodies it
-    rejects (pretty-printed). Truncated or malformed bodies raise VendorError(MALFORMED_PAYLOAD).
+    Pages in Alpaca's own compact layout go through the vectorised scanner (`alpaca_page`); any
+    other JSON through pyarrow's C++ reader, then json.loads for bodies it rejects. Truncated or
+    malformed bodies raise VendorError(MALFORMED_PAYLOAD).
     """
+    try:
+        return scan_bars_page(content)
+    except LayoutMismatch:
+        pass
+    return _read_bars_page(content)
+
+
+def _read_bars_page(content: bytes) -> tuple[dict[str, pa.Array], str | None]:
+    """General path: pyarrow's JSON reader on the whole document, json.loads when it refuses."""
     try:
         doc = pa_json.read_json(
             io.BytesIO(content),

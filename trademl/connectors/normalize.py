@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from trademl import calendar
-from trademl.schemas import UTC_TS, table_spec
+from trademl.schemas import UTC_TS, sorted_by, table_spec
 
 if TYPE_CHECKING:
     from trademl.connectors.base import FetchRequest
@@ -68,9 +68,21 @@ def epoch_to_utc(values: np.ndarray | pa.Array, unit: str) -> pa.Array:
 
 
 def exchange_dates(ts_utc: pa.Array) -> pa.Array:
-    """Exchange-local (America/New_York) calendar dates of UTC instants, as date32."""
-    local = pc.local_timestamp(ts_utc.cast(EXCHANGE_TS))
-    return local.cast(pa.date32())
+    """Exchange-local (America/New_York) calendar dates of UTC instants, as date32.
+
+    One binary search per instant among the UTC instants of New York midnights over the span of
+    the data (a few per day, DST-exact), instead of a per-value time-zone conversion.
+    """
+    n = len(ts_utc)
+    if n == 0 or ts_utc.null_count:
+        return pc.local_timestamp(ts_utc.cast(EXCHANGE_TS)).cast(pa.date32())
+    micros = ts_utc.cast(UTC_TS).view(pa.int64()).to_numpy(zero_copy_only=False)
+    lo, hi = (pd.Timestamp(int(v), unit="us", tz="UTC").tz_convert(calendar.EXCHANGE_TZ) for v in (micros.min(), micros.max()))
+    days = pd.date_range(lo.normalize().tz_localize(None), hi.normalize().tz_localize(None) + pd.Timedelta(days=1), freq="D")
+    midnights = days.tz_localize(calendar.EXCHANGE_TZ).tz_convert("UTC").as_unit("us").asi8
+    idx = np.searchsorted(midnights, micros, side="right") - 1
+    epoch_days = (days.as_unit("s").asi8 // 86_400).astype(np.int32)
+    return pa.array(epoch_days[idx], pa.int32()).view(pa.date32())
 
 
 def utc_dates(ts_utc: pa.Array) -> pa.Array:
@@ -183,9 +195,9 @@ def bars_table(
     spec = table_spec("equities_minute" if minute else "equities_eod")
     order = [c for c in spec.schema.names if c in table.column_names]
     table = table.select(order)
-    sort_key = [("symbol", "ascending"), ("ts" if minute else "date", "ascending")]
-    if table.num_rows > 1:
-        table = table.sort_by(sort_key)
+    order = ["symbol", "ts" if minute else "date"]
+    if not sorted_by(table, order):  # vendors usually page in this order already
+        table = table.sort_by([(c, "ascending") for c in order])
     return NormalizedBars(table=table, non_session_dates=non_session, outside_regular_hours=outside)
 
 
