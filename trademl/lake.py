@@ -10,11 +10,16 @@ Guarantees:
   beside the old ones; re-ingesting an identical payload (same rows regardless of order and of
   ``ingested_at``) is a no-op that touches nothing.
 * Atomic commit: a version is serialised once in memory, written to ``.tmp-<uuid>.parquet``,
-  fsynced, verified by re-reading it (sha256 of the bytes, footer row count and schema), recorded
-  in the manifest (atomic replace) and only then renamed to ``vNNNNN.parquet``. The rename is the
+  fsynced, verified by re-reading it (the same bytes as serialised, footer row count and schema),
+  recorded in the manifest with its sha256 (atomic replace) and only then renamed to ``vNNNNN.parquet``. The rename is the
   commit point: readers only look at ``vNNNNN.parquet`` files, so a crash at any moment leaves the
   old state or the new one. A manifest entry whose file never appeared (crash between manifest and
   rename) is invisible and pruned, and stale tmp files are deleted, by the next write.
+* Identity of content is a BLAKE3 digest of the data columns in key order (`content_hash`),
+  independent of row order, chunking and of how a one-value column is encoded.
+* Files: zstd level 1, dictionary-encoded strings, DELTA_BINARY_PACKED integers and timestamps,
+  min/max statistics on the partition and key columns, no embedded Arrow schema (Parquet's
+  logical types round-trip every table schema exactly).
 * Writers to one partition serialise on ``.lock`` in the partition directory (``fcntl.flock``
   plus an in-process lock), so two writers never produce the same version number.
 

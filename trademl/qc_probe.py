@@ -139,7 +139,7 @@ def qc_probe(
     names = sorted(want["symbol"].unique())
     stored = lake.read(spec.name, start=min(report.sessions), end=max(report.sessions), symbols=names).to_pandas()
     ours = _daily_view(stored, minute).merge(want, on=["symbol", "date"])
-    fetched = probe.fetch(FetchRequest(dataset, min(report.sessions), max(report.sessions), symbols=tuple(names))).frame
+    fetched = probe.fetch(FetchRequest(dataset, min(report.sessions), max(report.sessions), symbols=tuple(names))).to_pandas()
     theirs = _daily_view(fetched, minute)
     both = ours.merge(theirs, on=["symbol", "date"], how="left", suffixes=("", "_probe"))
     have = both["close_probe"].notna()

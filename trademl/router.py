@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from trademl import calendar
 from trademl.config import load_config
@@ -222,7 +224,7 @@ class RoutedConnector(Connector):
                 self.attempts.append((name, reasons[name]))
                 continue
             frame = result.frame
-            if frame is None or len(frame) == 0:
+            if result.num_rows == 0:
                 detail = next(iter(result.failed_sessions.values()), "no rows")
                 reasons[name] = f"NO_DATA: {detail}"
                 self.attempts.append((name, reasons[name]))
@@ -230,11 +232,12 @@ class RoutedConnector(Connector):
             frames.append(frame)
             served.append(name)
             last_failed = dict(result.failed_sessions)
-            if wanted is None or "symbol" not in frame.columns:
-                self.attempts.append((name, f"served {len(frame)} rows"))
+            columns = frame.column_names if isinstance(frame, pa.Table) else frame.columns
+            if wanted is None or "symbol" not in columns:
+                self.attempts.append((name, f"served {result.num_rows} rows"))
                 break
-            missing = sorted(wanted - set(pd.concat(frames)["symbol"].astype(str)))
-            self.attempts.append((name, f"served {len(frame)} rows" + (f"; no rows for {missing}" if missing else "")))
+            missing = sorted(wanted - set().union(*(_symbols(f) for f in frames)))
+            self.attempts.append((name, f"served {result.num_rows} rows" + (f"; no rows for {missing}" if missing else "")))
             if not missing:
                 break
             reasons[name] = f"NO_DATA: no rows for {', '.join(missing)}"
@@ -244,7 +247,8 @@ class RoutedConnector(Connector):
             listing = "; ".join(f"{p} -> {r}" for p, r in reasons.items()) or "no provider routed"
             raise VendorError("router", f"no provider has {request.dataset} for {request.start}..{request.end}: {listing}", qc_code=code)
         self.source_name = "+".join(served)
-        frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        # One provider's rows pass through as they came (Arrow stays Arrow); a fallback mix is pandas.
+        frame = pd.concat([_as_pandas(f) for f in frames], ignore_index=True) if len(frames) > 1 else frames[0]
         if request.dataset in BAR_DATASETS:
             sessions = calendar.session_table(request.start, request.end)
             failed = sessions_without_rows(frame, sessions)
@@ -253,3 +257,14 @@ class RoutedConnector(Connector):
         else:
             failed = last_failed
         return FetchResult(request.dataset, frame, self.source_name, failed)
+
+
+def _as_pandas(frame: pd.DataFrame | pa.Table) -> pd.DataFrame:
+    return frame.to_pandas() if isinstance(frame, pa.Table) else frame
+
+
+def _symbols(frame: pd.DataFrame | pa.Table) -> set[str]:
+    """Distinct symbols of a provider's rows (one vectorised unique)."""
+    if isinstance(frame, pa.Table):
+        return {str(s) for s in pc.unique(frame.column("symbol")).to_pylist()}
+    return set(frame["symbol"].astype(str).unique())

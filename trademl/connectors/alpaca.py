@@ -26,7 +26,7 @@ from trademl import calendar
 from trademl.connectors.alpaca_page import LayoutMismatch, scan_bars_page
 from trademl.connectors.base import FetchRequest, FetchResult, VendorError
 from trademl.connectors.http_vendor import HttpVendorConnector
-from trademl.connectors.normalize import add_metadata, bars_table, empty_frame, failed_sessions, to_frame, to_utc
+from trademl.connectors.normalize import add_metadata, bars_table, empty_frame, failed_sessions, to_table, to_utc
 from trademl.http import VendorResponse, token_pages
 
 ALPACA_FIELDS = {"t": "ts", "o": "open", "h": "high", "l": "low", "c": "close", "v": "volume", "n": "trades", "vw": "vwap"}
@@ -245,6 +245,6 @@ class AlpacaConnector(HttpVendorConnector):
                 api_version=self.api_version,
                 ingested_at=last_resp.received_at if last_resp else None,
             )
-            frame = to_frame(data, request.dataset)
+            frame = to_table(data, request.dataset)  # stays Arrow: ingest conforms it without pandas
         return FetchResult(request.dataset, frame, self.source_name, failed_sessions(frame, table, non_session))
 

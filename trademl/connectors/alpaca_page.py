@@ -29,7 +29,8 @@ _BAR_HEAD = np.frombuffer(b'{"t"' + b't":"', "<u4")  # '{"t":"' as the words at 
 # Value k of a bar (t, o, h, l, c, v, n, vw) sits in text slot 2k of the bar's 16 slots.
 _FLOAT_FIELDS = {"open": 2, "high": 4, "low": 6, "close": 8, "vwap": 14}
 _INT_FIELDS = {"volume": 10, "trades": 12}
-_NUMBER_SLOTS = np.array([*_FLOAT_FIELDS.values(), *_INT_FIELDS.values()])
+_FLOAT_SLOTS = np.array(list(_FLOAT_FIELDS.values()))
+_INT_SLOTS = np.array(list(_INT_FIELDS.values()))
 _TS_SLOT = np.array([0])
 _CLOSE, _COMMA, _QUOTE, _COLON, _LBRACKET, _RBRACKET = (ord(c) for c in '},":[]')
 
@@ -147,19 +148,17 @@ def scan_bars_page(content: bytes) -> tuple[dict[str, pa.Array], str | None]:
         width = np.dtype(dtype).itemsize
         return np.frombuffer(out.buffers()[1], dtype, count=16 * n, offset=out.offset * width).reshape(n, 16)
 
-    numbers = parsed(_NUMBER_SLOTS, pa.float64(), np.float64)
+    floats = parsed(_FLOAT_SLOTS, pa.float64(), np.float64)
+    counts = parsed(_INT_SLOTS, pa.int64(), np.int64)  # "12.0" or "1e3" are not whole-number texts: mismatch
     seconds = parsed(_TS_SLOT, pa.timestamp("s", "UTC"), np.int64)
     cols: dict[str, pa.Array] = {
         "symbol": symbols.take(pa.array(block)),
         "ts": pa.array(np.ascontiguousarray(seconds[:, _TS_SLOT[0]]), pa.int64()).view(pa.timestamp("s", "UTC")),
     }
     for name, slot in _FLOAT_FIELDS.items():
-        values = np.ascontiguousarray(numbers[:, slot])
+        values = np.ascontiguousarray(floats[:, slot])
         _need(bool(np.isfinite(values).all()), f"{name} is not a finite number")
         cols[name] = pa.array(values, pa.float64())
     for name, slot in _INT_FIELDS.items():
-        values = np.ascontiguousarray(numbers[:, slot])
-        whole = values.astype(np.int64)
-        _need(bool(np.all(whole == values) and np.all(np.abs(values) < 2.0**53)), f"{name} is not a whole number")
-        cols[name] = pa.array(whole, pa.int64())
+        cols[name] = pa.array(np.ascontiguousarray(counts[:, slot]), pa.int64())
     return cols, token

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
+import pyarrow as pa
 
 
 class VendorError(RuntimeError):
@@ -54,12 +55,24 @@ class FetchRequest:
 
 @dataclass
 class FetchResult:
-    """Rows returned for a request plus what the vendor could not serve (for QC and fallback)."""
+    """Rows returned for a request plus what the vendor could not serve (for QC and fallback).
+
+    `frame` is a pandas frame, or an Arrow table when the connector builds its rows in Arrow
+    (Alpaca): ingest conforms either without a pandas round trip; `to_pandas()` gives a frame.
+    """
 
     dataset: str
-    frame: pd.DataFrame
+    frame: pd.DataFrame | pa.Table
     source_name: str
     failed_sessions: dict[str, str] = field(default_factory=dict)  # "YYYY-MM-DD" -> reason
+
+    @property
+    def num_rows(self) -> int:
+        return 0 if self.frame is None else (self.frame.num_rows if isinstance(self.frame, pa.Table) else len(self.frame))
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The rows as a pandas frame (an Arrow result is converted, columns and types kept)."""
+        return self.frame.to_pandas() if isinstance(self.frame, pa.Table) else self.frame
 
 
 class Connector(ABC):

@@ -237,13 +237,17 @@ def add_metadata(
     return out
 
 
+def to_table(table: pa.Table, dataset: str) -> pa.Table:
+    """An Arrow result with its columns in the dataset's schema order (what an Arrow FetchResult carries)."""
+    return table.select([c for c in table_spec(dataset).schema.names if c in table.column_names])
+
+
 def to_frame(table: pa.Table, dataset: str) -> pd.DataFrame:
     """An Arrow result as the pandas frame a FetchResult carries, columns in the dataset's schema order."""
     spec = table_spec(dataset)
     if table.num_rows == 0:
         return pd.DataFrame({name: pd.Series(dtype=_empty_dtype(f.type)) for name, f in zip(spec.schema.names, spec.schema)})
-    cols = [c for c in spec.schema.names if c in table.column_names]
-    return table.select(cols).to_pandas()
+    return to_table(table, dataset).to_pandas()
 
 
 def _empty_dtype(type_: pa.DataType) -> object:
@@ -269,9 +273,14 @@ def date_range_mask(dates: pd.Series, start: dt.date, end: dt.date) -> pd.Series
     return (d >= pd.Timestamp(start)) & (d <= pd.Timestamp(end))
 
 
-def failed_sessions(frame: pd.DataFrame, sessions: pd.DataFrame, non_session: Mapping[str, int] | None = None) -> dict[str, str]:
+def failed_sessions(
+    frame: pd.DataFrame | pa.Table, sessions: pd.DataFrame, non_session: Mapping[str, int] | None = None
+) -> dict[str, str]:
     """Requested sessions (rows of calendar.session_table) with no row at all, plus non-trading-day rows dropped."""
-    have = set(pd.to_datetime(frame["date"]).dt.date) if len(frame) else set()
+    if isinstance(frame, pa.Table):
+        have = set(pc.unique(frame.column("date")).to_pylist()) if frame.num_rows else set()
+    else:
+        have = set(pd.to_datetime(frame["date"]).dt.date) if len(frame) else set()
     out = {
         s.date().isoformat(): "NO_DATA: vendor returned no rows for this session"
         for s in sessions["session"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from vendor_wire import AlpacaSim, daily_bars, malformed, minute_bars, status, truncated_transfer
 
@@ -36,7 +37,7 @@ def test_daily_bars_paginate_until_the_last_page_token(keys, mount, clock, gener
     sim = _sim(clock, page_cap=7)
     conn = _connector(mount(sim), clock, generous)
     result = conn.fetch(FetchRequest("equities_eod", dt.date(2024, 3, 1), dt.date(2024, 3, 29), symbols=tuple(SYMBOLS)))
-    frame = result.frame
+    frame = result.to_pandas()
     sessions = 20  # XNYS sessions in March 2024 (Good Friday 03-29 is a holiday)
     assert len(frame) == 3 * sessions
     assert len(sim.seen) == -(-3 * sessions // 7)  # ceil: every page fetched exactly once
@@ -64,7 +65,7 @@ def test_daily_request_carries_alpaca_query_parameters_and_auth_headers(keys, mo
 
 def test_last_session_daily_bar_is_included(keys, mount, clock, generous):
     conn = _connector(mount(_sim(clock)), clock, generous)
-    frame = conn.fetch(FetchRequest("equities_eod", dt.date(2024, 3, 4), dt.date(2024, 3, 8), symbols=("AAPL",))).frame
+    frame = conn.fetch(FetchRequest("equities_eod", dt.date(2024, 3, 4), dt.date(2024, 3, 8), symbols=("AAPL",))).to_pandas()
     assert sorted(pd.to_datetime(frame["date"]).dt.date.unique()) == [dt.date(2024, 3, d) for d in (4, 5, 6, 7, 8)]
 
 
@@ -79,14 +80,14 @@ def test_apca_variable_names_are_accepted(mount, clock, generous, monkeypatch):
     monkeypatch.setenv("APCA_API_SECRET_KEY", SECRET)
     frame = _connector(mount(_sim(clock)), clock, generous).fetch(
         FetchRequest("equities_eod", dt.date(2024, 3, 4), dt.date(2024, 3, 4), symbols=("AAPL",))
-    ).frame
+    ).to_pandas()
     assert len(frame) == 1
 
 
 def test_minute_bars_are_utc_and_regular_session_across_the_dst_switch(keys, mount, clock, generous):
     sim = _sim(clock, page_cap=10_000)
     conn = _connector(mount(sim), clock, generous)
-    frame = conn.fetch(FetchRequest("equities_minute", dt.date(2024, 3, 8), dt.date(2024, 3, 11), symbols=tuple(SYMBOLS))).frame
+    frame = conn.fetch(FetchRequest("equities_minute", dt.date(2024, 3, 8), dt.date(2024, 3, 11), symbols=tuple(SYMBOLS))).to_pandas()
     assert str(frame["ts"].dt.tz) == "UTC"
     per_day = frame.groupby(pd.to_datetime(frame["date"]).dt.date)["ts"].agg(["min", "max", "count"])
     # Friday 2024-03-08 is EST (open 14:30Z); Monday 2024-03-11 is after the switch to EDT (open 13:30Z).
@@ -102,7 +103,7 @@ def test_minute_bars_are_utc_and_regular_session_across_the_dst_switch(keys, mou
 def test_half_day_keeps_210_minutes(keys, mount, clock, generous):
     sim = _sim(clock, minute_start="2023-11-24", minute_end="2023-11-24")
     conn = _connector(mount(sim), clock, generous)
-    frame = conn.fetch(FetchRequest("equities_minute", dt.date(2023, 11, 24), dt.date(2023, 11, 24), symbols=("AAPL",))).frame
+    frame = conn.fetch(FetchRequest("equities_minute", dt.date(2023, 11, 24), dt.date(2023, 11, 24), symbols=("AAPL",))).to_pandas()
     assert len(frame) == 210
     assert frame["ts"].max() == pd.Timestamp("2023-11-24 17:59", tz="UTC")
 
@@ -111,7 +112,7 @@ def test_429_freezes_for_retry_after_then_resumes(keys, mount, clock, generous):
     sim = _sim(clock, page_cap=20)
     sim.fault(status(429, headers={"Retry-After": "7"}))
     conn = _connector(mount(sim), clock, generous)
-    frame = conn.fetch(FetchRequest("equities_eod", dt.date(2024, 3, 1), dt.date(2024, 3, 29), symbols=tuple(SYMBOLS))).frame
+    frame = conn.fetch(FetchRequest("equities_eod", dt.date(2024, 3, 1), dt.date(2024, 3, 29), symbols=tuple(SYMBOLS))).to_pandas()
     assert len(frame) == 60
     assert 7.0 in clock.sleeps
     assert len(sim.seen) == 1 + 3  # the throttled request plus three pages of 20
@@ -150,7 +151,7 @@ def test_server_errors_are_retried_with_backoff(keys, mount, clock, generous):
     sim = _sim(clock)
     sim.fault(status(500), status(503))
     conn = _connector(mount(sim), clock, generous)
-    frame = conn.fetch(FetchRequest("equities_eod", dt.date(2024, 3, 4), dt.date(2024, 3, 8), symbols=("AAPL",))).frame
+    frame = conn.fetch(FetchRequest("equities_eod", dt.date(2024, 3, 4), dt.date(2024, 3, 8), symbols=("AAPL",))).to_pandas()
     assert len(frame) == 5
     assert len(sim.seen) == 3
     assert len(clock.sleeps) == 2 and all(0 <= s <= 30 for s in clock.sleeps)
@@ -170,7 +171,7 @@ def test_truncated_transfer_is_retried(keys, mount, clock, generous):
     sim = _sim(clock)
     sim.fault(truncated_transfer())
     conn = _connector(mount(sim), clock, generous)
-    frame = conn.fetch(FetchRequest("equities_eod", dt.date(2024, 3, 4), dt.date(2024, 3, 8), symbols=("AAPL",))).frame
+    frame = conn.fetch(FetchRequest("equities_eod", dt.date(2024, 3, 4), dt.date(2024, 3, 8), symbols=("AAPL",))).to_pandas()
     assert len(frame) == 5 and len(sim.seen) == 2
 
 
@@ -233,7 +234,7 @@ def test_missing_key_fails_before_anything_is_sent(mount, clock, generous):
 def test_metadata_columns_are_filled_without_credentials(keys, mount, clock, generous):
     frame = _connector(mount(_sim(clock)), clock, generous).fetch(
         FetchRequest("equities_eod", dt.date(2024, 3, 4), dt.date(2024, 3, 5), symbols=("AAPL",))
-    ).frame
+    ).to_pandas()
     assert set(frame["source_name"]) == {"alpaca"} and set(frame["api_version"]) == {"v2"}
     uri = frame["source_uri"].iloc[0]
     assert uri.startswith("http://") and "/v2/stocks/bars" in uri and SECRET not in uri and KEY_ID not in uri
@@ -245,12 +246,21 @@ def test_symbol_without_data_is_missing_from_the_frame_not_an_error(keys, mount,
     result = _connector(mount(_sim(clock)), clock, generous).fetch(
         FetchRequest("equities_eod", dt.date(2024, 3, 4), dt.date(2024, 3, 5), symbols=("AAPL", "VIX"))
     )
-    assert set(result.frame["symbol"]) == {"AAPL"}
+    assert set(result.to_pandas()["symbol"]) == {"AAPL"}
 
 
 def test_base_url_comes_from_the_environment(keys, mount, clock, monkeypatch):
     sim = _sim(clock)
     monkeypatch.setenv("ALPACA_API_BASE_URL", mount(sim))
     conn = AlpacaConnector.from_env()
-    frame = conn.fetch(FetchRequest("equities_eod", dt.date(2024, 3, 4), dt.date(2024, 3, 4), symbols=("AAPL",))).frame
+    frame = conn.fetch(FetchRequest("equities_eod", dt.date(2024, 3, 4), dt.date(2024, 3, 4), symbols=("AAPL",))).to_pandas()
     assert len(frame) == 1 and len(sim.seen) == 1
+
+
+def test_bars_come_back_as_an_arrow_table_in_the_dataset_schema_order(keys, mount, clock, generous):
+    from trademl.schemas import table_spec
+
+    conn = _connector(mount(_sim(clock)), clock, generous)
+    result = conn.fetch(FetchRequest("equities_minute", dt.date(2024, 3, 8), dt.date(2024, 3, 8), symbols=("AAPL",)))
+    assert isinstance(result.frame, pa.Table) and result.num_rows == 390
+    assert result.frame.schema.names == table_spec("equities_minute").schema.names
