@@ -26,12 +26,9 @@ TS_LEN = 20  # "YYYY-MM-DDTHH:MM:SSZ"
 _KEYS = (b'"o":', b'"h":', b'"l":', b'"c":', b'"v":', b'"n":', b'"vw":')
 _KEY4 = np.frombuffer(b"".join(k[:4] for k in _KEYS), "<u4")  # first four bytes of each key, as words
 _BAR_HEAD = np.frombuffer(b'{"t"' + b't":"', "<u4")  # '{"t":"' as the words at offsets 0 and 2
-# Value k of a bar (t, o, h, l, c, v, n, vw) sits in text slot 2k of the bar's 16 slots.
-_FLOAT_FIELDS = {"open": 2, "high": 4, "low": 6, "close": 8, "vwap": 14}
-_INT_FIELDS = {"volume": 10, "trades": 12}
-_FLOAT_SLOTS = np.array(list(_FLOAT_FIELDS.values()))
-_INT_SLOTS = np.array(list(_INT_FIELDS.values()))
-_TS_SLOT = np.array([0])
+# Number fields by the comma that precedes them inside a bar (0 = the comma after the time).
+_FLOAT_FIELDS = {"open": 0, "high": 1, "low": 2, "close": 3, "vwap": 6}
+_INT_FIELDS = {"volume": 4, "trades": 5}
 _CLOSE, _COMMA, _QUOTE, _COLON, _LBRACKET, _RBRACKET = (ord(c) for c in '},":[]')
 
 
@@ -55,11 +52,26 @@ def _page_token(content: bytes, tail: int) -> str | None:
     return token or None
 
 
-def _slot_bitmap(slots: np.ndarray, n: int) -> pa.Buffer:
-    """Validity bitmap selecting `slots` of each bar's 16 text slots (two bitmap bytes per bar)."""
-    bits = np.zeros(16, bool)
-    bits[slots] = True
-    return pa.py_buffer(np.tile(np.packbits(bits, bitorder="little"), n))
+def _parse_texts(starts: np.ndarray, ends: np.ndarray, typ: pa.DataType, dtype: type, data: pa.Buffer) -> np.ndarray:
+    """The texts data[starts:ends] (both (n, k), in page order) parsed as `typ`, as an (n, k) array.
+
+    One Arrow string array over the page bytes reads them in place: slot 2j is a text, slot 2j+1
+    the bytes up to the next one, marked null so the cast never looks at it.
+    """
+    n, k = starts.shape
+    slots = 2 * n * k
+    offsets = np.empty(slots + 1, np.int32)
+    offsets[0:-1:2] = starts.ravel()
+    offsets[1::2] = ends.ravel()
+    offsets[-1] = offsets[-2]
+    every_other = pa.py_buffer(np.full((slots + 7) // 8, 0x55, np.uint8))  # bits 0, 2, 4, ... set
+    texts = pa.Array.from_buffers(pa.string(), slots, [every_other, pa.py_buffer(offsets), data])
+    try:
+        out = texts.cast(typ)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise LayoutMismatch(f"value is not a {typ}: {exc}") from None
+    width = np.dtype(dtype).itemsize
+    return np.frombuffer(out.buffers()[1], dtype, count=slots, offset=out.offset * width).reshape(n, 2 * k)[:, 0::2]
 
 
 def _symbol_blocks(content: bytes, b: np.ndarray, opens: np.ndarray, seps: np.ndarray) -> tuple[pa.Array, np.ndarray]:
@@ -101,7 +113,7 @@ def scan_bars_page(content: bytes) -> tuple[dict[str, pa.Array], str | None]:
     b = np.frombuffer(content, np.uint8)
     _need(b[tail - 1] == _RBRACKET and b[tail - 2] == _CLOSE, "bars object does not end with }]")
     # Every bar holds seven commas and is followed by one (the last bar by the end of the bars).
-    commas = np.flatnonzero(b[len(HEAD) : tail] == _COMMA) + len(HEAD)
+    commas = np.flatnonzero(b[:tail] == _COMMA)  # HEAD holds none
     _need((len(commas) + 1) % 8 == 0, "comma count does not fit whole bars")
     n = (len(commas) + 1) // 8
     marks = np.append(commas, tail).reshape(n, 8)
@@ -124,41 +136,26 @@ def scan_bars_page(content: bytes) -> tuple[dict[str, pa.Array], str | None]:
     _need(bool(np.all(b[inner[:, 6] + 5] == _COLON)), 'bar key "vw" not followed by ":"')
     symbols, block = _symbol_blocks(content, b, opens, seps)
 
-    # Value texts as one Arrow string array over the page bytes: slot 2k is value k of a bar
-    # (t, o, h, l, c, v, n, vw), slot 2k+1 the text up to the next value. Arrow's casts parse only
-    # valid slots, so each cast gets a bitmap selecting its slots: the texts are never copied.
-    bounds = np.empty(16 * n + 1, np.int32)
-    slots = bounds[:-1].reshape(n, 16)
-    slots[:, 0] = opens + 6
-    slots[:, 1] = opens + 6 + TS_LEN
-    slots[:, 2:14:2] = inner[:, :6] + 5
-    slots[:, 14] = inner[:, 6] + 6
-    slots[:, 3:15:2] = inner[:, 1:]
-    slots[:, 15] = closes
-    bounds[-1] = closes[-1]
-    offsets, data = pa.py_buffer(bounds), pa.py_buffer(content)
-
-    def parsed(which: np.ndarray, typ: pa.DataType, dtype: type) -> np.ndarray:
-        """All 16 slots of every bar, the `which` slots parsed as `typ`, as an (n, 16) view."""
-        texts = pa.Array.from_buffers(pa.string(), 16 * n, [_slot_bitmap(which, n), offsets, data])
-        try:
-            out = texts.cast(typ)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-            raise LayoutMismatch(f"value is not a {typ}: {exc}") from None
-        width = np.dtype(dtype).itemsize
-        return np.frombuffer(out.buffers()[1], dtype, count=16 * n, offset=out.offset * width).reshape(n, 16)
-
-    floats = parsed(_FLOAT_SLOTS, pa.float64(), np.float64)
-    counts = parsed(_INT_SLOTS, pa.int64(), np.int64)  # "12.0" or "1e3" are not whole-number texts: mismatch
-    seconds = parsed(_TS_SLOT, pa.timestamp("s", "UTC"), np.int64)
+    # Value texts: the time after '{"t":"', each number after its key up to the next comma (the
+    # last one, "vw", up to the closing brace).
+    data = pa.py_buffer(content)
+    value_starts = inner + 5
+    value_starts[:, 6] += 1  # '"vw":' is one byte longer
+    value_ends = np.empty_like(inner)
+    value_ends[:, :6] = inner[:, 1:]
+    value_ends[:, 6] = closes
+    float_at, int_at = list(_FLOAT_FIELDS.values()), list(_INT_FIELDS.values())
+    floats = _parse_texts(value_starts[:, float_at], value_ends[:, float_at], pa.float64(), np.float64, data)
+    counts = _parse_texts(value_starts[:, int_at], value_ends[:, int_at], pa.int64(), np.int64, data)
+    seconds = _parse_texts((opens + 6)[:, None], (opens + 6 + TS_LEN)[:, None], pa.timestamp("s", "UTC"), np.int64, data)
     cols: dict[str, pa.Array] = {
         "symbol": symbols.take(pa.array(block)),
-        "ts": pa.array(np.ascontiguousarray(seconds[:, _TS_SLOT[0]]), pa.int64()).view(pa.timestamp("s", "UTC")),
+        "ts": pa.array(np.ascontiguousarray(seconds[:, 0]), pa.int64()).view(pa.timestamp("s", "UTC")),
     }
-    for name, slot in _FLOAT_FIELDS.items():
-        values = np.ascontiguousarray(floats[:, slot])
+    for k, name in enumerate(_FLOAT_FIELDS):
+        values = np.ascontiguousarray(floats[:, k])
         _need(bool(np.isfinite(values).all()), f"{name} is not a finite number")
         cols[name] = pa.array(values, pa.float64())
-    for name, slot in _INT_FIELDS.items():
-        cols[name] = pa.array(np.ascontiguousarray(counts[:, slot]), pa.int64())
+    for k, name in enumerate(_INT_FIELDS):  # "12.0" or "1e3" are not whole-number texts: mismatch
+        cols[name] = pa.array(np.ascontiguousarray(counts[:, k]), pa.int64())
     return cols, token
