@@ -22,14 +22,13 @@ import pyarrow as pa
 HEAD = b'{"bars":{'
 TAIL = b'},"next_page_token":'
 TS_LEN = 20  # "YYYY-MM-DDTHH:MM:SSZ"
-# Bytes after each of the seven commas inside a bar, i.e. the keys of o, h, l, c, v, n, vw.
-_KEYS = (b'"o":', b'"h":', b'"l":', b'"c":', b'"v":', b'"n":', b'"vw":')
-_KEY4 = np.frombuffer(b"".join(k[:4] for k in _KEYS), "<u4")  # first four bytes of each key, as words
+# The keys after the seven commas inside a bar: "o":, "h":, "l":, "c":, "v":, "n":, "vw":.
+_KEY_LETTER = np.frombuffer(b"ohlcvnv", np.uint8)  # the byte after each key's opening quote
 _BAR_HEAD = np.frombuffer(b'{"t"' + b't":"', "<u4")  # '{"t":"' as the words at offsets 0 and 2
 # Number fields by the comma that precedes them inside a bar (0 = the comma after the time).
 _FLOAT_FIELDS = {"open": 0, "high": 1, "low": 2, "close": 3, "vwap": 6}
 _INT_FIELDS = {"volume": 4, "trades": 5}
-_CLOSE, _COMMA, _QUOTE, _COLON, _LBRACKET, _RBRACKET = (ord(c) for c in '},":[]')
+_CLOSE, _COMMA, _QUOTE, _COLON, _LBRACKET, _RBRACKET, _W = (ord(c) for c in '},":[]w')
 
 
 class LayoutMismatch(ValueError):
@@ -126,15 +125,19 @@ def scan_bars_page(content: bytes) -> tuple[dict[str, pa.Array], str | None]:
     # Text slots below must run forward through the page: each bar after the previous one, and
     # its last value ("vw") at least one byte long.
     _need(bool(np.all(opens[1:] > closes[:-1]) and np.all(closes >= inner[:, 6] + 7)), "bars overlap")
-    # The four bytes starting at every offset (and at every offset + 1), as little-endian words:
-    # strided views of the page, no copy.
+    # The four bytes starting at every offset, as little-endian words (a strided view, no copy).
     words = np.ndarray((len(b) - 3,), "<u4", content, 0, (1,))
-    words_after = np.ndarray((len(b) - 4,), "<u4", content, 1, (1,))
     _need(bool(np.all(words[opens] == _BAR_HEAD[0]) and np.all(words[opens + 2] == _BAR_HEAD[1])), 'bar does not start with {"t":"')
     _need(bool(np.all(b[opens + TS_LEN + 6] == _QUOTE)), "bar time is not YYYY-MM-DDTHH:MM:SSZ")
-    _need(bool((words_after[inner] == _KEY4).all()), "bar keys are not o,h,l,c,v,n,vw")
-    _need(bool(np.all(b[inner[:, 6] + 5] == _COLON)), 'bar key "vw" not followed by ":"')
+    # Keys: the letters and the colon at their places after each comma ('"o":' ... '"vw":'), and
+    # every quote of the bars where the layout puts one. Quotes are only checked by count: a
+    # quote anywhere else lands in a number or time text (the casts below refuse it) or in a
+    # symbol name (refused in _symbol_blocks), so a right count means the right places.
+    _need(bool(np.array_equal(b[inner + 2], np.broadcast_to(_KEY_LETTER, (n, 7)))), "bar keys are not o,h,l,c,v,n,vw")
+    _need(bool(np.all(b[inner + 4][:, :6] == _COLON) and np.all(b[inner[:, 6] + 3] == _W) and np.all(b[inner[:, 6] + 5] == _COLON)), "bar key not followed by ':'")
     symbols, block = _symbol_blocks(content, b, opens, seps)
+    quotes = int(np.count_nonzero(b[len(HEAD) : tail] == _QUOTE))
+    _need(quotes == 18 * n + 2 * len(symbols), "quotes out of place")
 
     # Value texts: the time after '{"t":"', each number after its key up to the next comma (the
     # last one, "vw", up to the closing brace).

@@ -153,3 +153,18 @@ def test_any_prices_and_volumes_read_like_json(values):
     bars = {"SYM": [bar(i % 29) | {"o": p, "h": p, "l": p, "c": p, "vw": p, "v": v} for i, (p, v) in enumerate(values)]}
     content = page(bars)
     assert as_python(scan_bars_page(content)[0]) == json_reference(content)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(first=st.sampled_from(STRUCTURAL), second=st.integers(0, len(page(TWO_SYMBOLS)) - 1))
+def test_two_swapped_bytes_are_rejected_or_read_exactly_as_json(first, second):
+    content = bytearray(page(TWO_SYMBOLS))
+    content[first], content[second] = content[second], content[first]
+    content = bytes(content)
+    reference = json_reference(content)
+    try:
+        cols, _ = scan_bars_page(content)
+    except LayoutMismatch:
+        return
+    assert reference is not None, f"scanner accepted invalid JSON: {content!r}"
+    assert as_python(cols) == reference
