@@ -152,15 +152,19 @@ class _LocalStore:
         return out
 
     def makedirs(self, path: str) -> None:
-        if os.path.isdir(path):
-            return
-        missing, probe = [], path
-        while not os.path.isdir(probe):
-            missing.append(probe)
-            probe = os.path.dirname(probe)
-        os.makedirs(path, exist_ok=True)
-        for created in reversed(missing):  # make every new directory entry durable
-            _fsync_dir(os.path.dirname(created))
+        self.makedirs_many([path])
+
+    def makedirs_many(self, paths: Sequence[str]) -> None:
+        """Create directories durably: every parent that gained an entry is fsynced once, parents first."""
+        touched: set[str] = set()
+        for path in paths:
+            probe = path
+            while not os.path.isdir(probe):
+                touched.add(os.path.dirname(probe))
+                probe = os.path.dirname(probe)
+            os.makedirs(path, exist_ok=True)
+        for parent in sorted(touched, key=len):
+            _fsync_dir(parent)
 
     def read_bytes(self, path: str) -> bytes:
         with open(path, "rb") as fh:
@@ -261,6 +265,10 @@ class _FsspecStore:
 
     def makedirs(self, path: str) -> None:
         self.fs.makedirs(path, exist_ok=True)
+
+    def makedirs_many(self, paths: Sequence[str]) -> None:
+        for path in paths:
+            self.fs.makedirs(path, exist_ok=True)
 
     def read_bytes(self, path: str) -> bytes:
         return self.fs.cat_file(path)
@@ -684,6 +692,8 @@ class Lake:
         starts = np.concatenate([[0], np.flatnonzero(np.diff(days)) + 1])
         ends = np.concatenate([starts[1:], [len(days)]])
         epoch = dt.date(1970, 1, 1)
+        days_written = [epoch + dt.timedelta(days=int(days[lo])) for lo in starts.tolist()]
+        self._store.makedirs_many([self.partition_dir(spec.name, day) for day in days_written])  # one fsync per parent
         results = []
         for lo, hi in zip(starts.tolist(), ends.tolist()):  # one iteration per partition
             day = epoch + dt.timedelta(days=int(days[lo]))

@@ -308,3 +308,14 @@ def test_key_sorted_payload_spanning_sessions_is_written_in_key_order_per_sessio
         stored = lake.read_partition(BARS, day)
         assert stored.column("symbol").to_pylist() == SYMBOLS
         pd.testing.assert_frame_equal(rows(stored), rows(group), check_dtype=False)
+
+
+def test_new_partition_directories_of_one_write_fsync_their_parent_once(lake, monkeypatch):
+    import trademl.lake as lake_module
+
+    synced: list[str] = []
+    real = lake_module._fsync_dir
+    monkeypatch.setattr(lake_module, "_fsync_dir", lambda path: (synced.append(path), real(path)))
+    lake.write_partitions(BARS, bars([D1, D2, "2024-01-04"], SYMBOLS))
+    assert synced.count(lake.table_dir(BARS)) == 1
+    assert all(Path(lake.partition_dir(BARS, d)).is_dir() for d in (D1, D2, "2024-01-04"))
