@@ -740,8 +740,8 @@ class Lake:
                 presorted = False
             if not presorted:
                 new = sort_by_key(new, spec)
-            new = _constant_strings(new.combine_chunks(), spec)  # same bytes whichever way rows came in
-            digest = _hash_sorted(new)
+            new = new.combine_chunks()
+            digest = _hash_sorted(new)  # the same for plain and dictionary-encoded one-value columns
 
             if intact and entries[latest]["content_hash"] == digest:
                 e = entries[latest]
@@ -749,6 +749,7 @@ class Lake:
                     spec.name, day, latest, committed[latest], int(e["row_count"]), e["sha256"], digest, False
                 )
 
+            new = _constant_strings(new, spec)  # same bytes whichever way the rows came in
             buf = serialise(new, spec)
             sha = hashlib.sha256(memoryview(buf)).hexdigest()
             version = (latest or 0) + 1
