@@ -7,21 +7,26 @@ within ``volume_rel_tol`` (null = volume not compared, e.g. IEX vs SIP feeds). D
 written to partition_status as AMBER with qc_code ``PROBE_CLOSE_MISMATCH`` or
 ``PROBE_VOLUME_MISMATCH``; rows already AMBER/RED are left alone, and nothing in the lake changes.
 Tolerances and sample sizes: configs/router.yml ``qc_probe``.
+
+As a task kind: `enqueue_probe_tasks` (the nightly planner) queues one QC_PROBE task per bar
+dataset of configs/backfill.yml ``qc_probe`` over its latest completed sessions, but only when a
+second provider is routed for it and has its keys; `probe_window` is the body of such a task: the
+vendor that stored the rows (per the ledger) is checked against the next routed provider.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from trademl import control
+from trademl import backfill, calendar, control
 from trademl.config import load_config
-from trademl.connectors.base import Connector, FetchRequest
+from trademl.connectors.base import Connector, FetchRequest, VendorError
 from trademl.lake import Lake
 from trademl.router import route
 from trademl.schemas import table_spec
@@ -75,8 +80,10 @@ class ProbeReport:
 
 
 def probe_vendor(dataset: str, primary: str, asof: dt.date | None = None) -> str:
-    """The first routed provider of `dataset` other than `primary` (the vendor that stored the data)."""
-    others = [v for v in route(dataset, asof) if v != primary]
+    """The first routed provider of `dataset` other than `primary` (the vendor that stored the data;
+    a fallback mix such as ``alpaca+massive`` excludes each of its providers)."""
+    stored_by = set(primary.split("+"))
+    others = [v for v in route(dataset, asof) if v not in stored_by]
     if not others:
         raise ValueError(f"no second provider routes {dataset!r} besides {primary!r}; add one in configs/endpoints.yml")
     return others[0]
@@ -180,3 +187,105 @@ def qc_probe(
     )
     report.marked_amber = control.upsert_partition_status(engine, status_rows)
     return report
+
+
+ConnectorBuilder = Callable[[str], Connector]
+
+
+def _default_builder(name: str) -> Connector:
+    from trademl.connectors.registry import connector_for
+
+    return connector_for(name, fallback=False)
+
+
+def stored_source(engine: Engine, table: str, start: dt.date, end: dt.date) -> str | None:
+    """The source most GREEN ledger rows of `table` in [start, end] name (None when nothing is GREEN)."""
+    rows = control.read_partition_status(engine, table_name=table, start=start, end=end)
+    green = rows[rows["status"] == "GREEN"]
+    if green.empty:
+        return None
+    counts = green["source_name"].value_counts()
+    return str(counts[counts == counts.max()].sort_index().index[0])
+
+
+def probe_connector(dataset: str, primary: str, asof: dt.date | None = None, build: ConnectorBuilder | None = None) -> Connector:
+    """The second provider's connector, ready to call: ValueError when none is routed, VendorError
+    (naming the variables, never values) when its keys are missing."""
+    conn = (build or _default_builder)(probe_vendor(dataset, primary, asof))
+    check = getattr(conn, "require_credentials", None)
+    if check is not None:
+        check()
+    return conn
+
+
+def probe_window(
+    dataset: str,
+    start: dt.date | str,
+    end: dt.date | str,
+    *,
+    lake: Lake,
+    engine: Engine,
+    build: ConnectorBuilder | None = None,
+    symbols: Sequence[str] | None = None,
+    settings: ProbeSettings | None = None,
+) -> ProbeReport:
+    """A QC_PROBE task: sampled GREEN partitions of [start, end] re-fetched from the provider after
+    the one that stored them; disagreements become AMBER (see `qc_probe`)."""
+    start, end = pd.Timestamp(start).date(), pd.Timestamp(end).date()
+    primary = stored_source(engine, table_spec(dataset).name, start, end)
+    if primary is None:
+        return ProbeReport(dataset, "-", [])
+    probe = probe_connector(dataset, primary, start, build)
+    return qc_probe(dataset, start, end, lake=lake, engine=engine, probe=probe, symbols=symbols, settings=settings)
+
+
+@dataclass
+class ProbePlan:
+    """What the nightly planner queued and, per dataset, why it queued nothing."""
+
+    enqueued: int = 0
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def enqueue_probe_tasks(engine: Engine, *, now: dt.datetime, build: ConnectorBuilder | None = None) -> ProbePlan:
+    """One QC_PROBE task per dataset of configs/backfill.yml ``qc_probe.datasets`` over its latest
+    ``sessions_back`` completed sessions (closed-open window), charged to the probe vendor's budget.
+
+    A dataset is skipped, with the reason, when nothing in the window is GREEN, no second provider
+    is routed, or that provider's keys are not set: a node without a second vendor queues nothing.
+    """
+    cfg = load_config("backfill")
+    probe_cfg = cfg.get("qc_probe") or {}
+    n = int(probe_cfg.get("sessions_back", 5))
+    if n < 1:
+        raise ValueError("configs/backfill.yml qc_probe.sessions_back must be >= 1")
+    last = backfill.latest_completed_session(now, float(cfg["forward"].get("due_after_close_minutes", 0)))
+    first = last if n == 1 else calendar.previous_session(last, n - 1).date()
+    end = calendar.next_session(last).date()
+    plan, tasks = ProbePlan(), []
+    for dataset in dict.fromkeys(probe_cfg.get("datasets") or []):
+        if dataset not in PROBE_DATASETS:
+            raise ValueError(f"configs/backfill.yml qc_probe.datasets: {dataset!r} is not one of {', '.join(PROBE_DATASETS)}")
+        primary = stored_source(engine, table_spec(dataset).name, first, last)
+        if primary is None:
+            plan.skipped[dataset] = f"no GREEN partition in {first}..{last}"
+            continue
+        try:
+            probe = probe_connector(dataset, primary, first, build)
+        except (ValueError, VendorError) as exc:
+            plan.skipped[dataset] = str(exc)
+            continue
+        tasks.append(
+            {
+                "dataset": dataset,
+                "symbol": None,
+                "start_date": first,
+                "end_date": end,
+                "kind": "QC_PROBE",
+                "vendor": probe.source_name,
+                "tokens": backfill.task_tokens(dataset, n, cfg),
+            }
+        )
+    plan.enqueued = control.enqueue_tasks(engine, tasks, now=now) if tasks else 0
+    return plan
+

@@ -8,12 +8,13 @@ from trademl.schemas import DATASET_TABLES
 from trademl_assets.checks import build_qc_check
 from trademl_assets.raw import raw_assets
 from trademl_assets.reference import reference_assets
-from trademl_jobs.jobs import audit_job, ingest_job, maintenance_job
+from trademl_jobs.jobs import audit_job, ingest_job, maintenance_job, qc_probe_job
 from trademl_jobs.schedules import (
     forward_ingest_schedule,
     maintenance_schedule,
     planner_heavy_schedule,
     planner_light_schedule,
+    qc_probe_schedule,
 )
 from trademl_jobs.sensors import queue_worker_sensor, task_failure_sensor, task_success_sensor
 from trademl_resources import ControlDbResource, LakeResource, VendorResource
@@ -45,8 +46,8 @@ _PER_VENDOR = {
 defs = dg.Definitions(
     assets=[*reference_assets, *raw_assets],
     asset_checks=[build_qc_check(DATASET_TABLES[d]) for d in _INGESTED],
-    jobs=[ingest_job, audit_job, maintenance_job],
-    schedules=[forward_ingest_schedule, planner_light_schedule, planner_heavy_schedule, maintenance_schedule],
+    jobs=[ingest_job, audit_job, maintenance_job, qc_probe_job],
+    schedules=[forward_ingest_schedule, planner_light_schedule, planner_heavy_schedule, maintenance_schedule, qc_probe_schedule],
     sensors=[queue_worker_sensor, task_success_sensor, task_failure_sensor],
     resources={
         "lake": LakeResource(),

@@ -1,14 +1,15 @@
-"""Jobs: the ingest asset job (raw + reference) and the planner / maintenance op jobs."""
+"""Jobs: the ingest asset job (raw + reference), the planner / maintenance op jobs and the QC probe job."""
 
 
 import datetime as dt
 
 import dagster as dg
 
-from trademl import backfill, exports
+from trademl import backfill, exports, qc_probe
 from trademl.config import load_config
+from trademl.connectors.registry import connector_for
 from trademl_assets.partitions import session_partitions
-from trademl_resources import ControlDbResource, LakeResource
+from trademl_resources import ControlDbResource, LakeResource, VendorResource
 
 ingest_job = dg.define_asset_job(
     "ingest_job",
@@ -61,3 +62,39 @@ def maintenance_op(context: dg.OpExecutionContext, config: MaintenanceConfig, la
 @dg.job(description="MaintenanceLoop: QC refresh and nightly export")
 def maintenance_job() -> None:
     maintenance_op()
+
+
+class QcProbeConfig(dg.Config):
+    """One QC_PROBE task: a bar dataset over the closed session range [start, end]."""
+
+    dataset: str
+    start: str
+    end: str
+    symbols: list[str] = []
+
+
+@dg.op(description="Cross-vendor QC probe: sampled GREEN partitions re-fetched from a second vendor; disagreements -> AMBER")
+def qc_probe_op(
+    context: dg.OpExecutionContext,
+    config: QcProbeConfig,
+    lake: LakeResource,
+    control_db: ControlDbResource,
+    vendor: VendorResource,
+) -> None:
+    builders = vendor.builders()
+    report = qc_probe.probe_window(
+        config.dataset,
+        config.start,
+        config.end,
+        lake=lake.lake(),
+        engine=control_db.engine(),
+        build=lambda name: connector_for(name, fallback=False, builders=builders),
+        symbols=config.symbols or None,
+    )
+    context.log.info(str(report))
+
+
+@dg.job(description="QC_PROBE task: spot-check stored bars against a second vendor (launched by the queue worker)")
+def qc_probe_job() -> None:
+    qc_probe_op()
+

@@ -14,6 +14,8 @@ TASK_TAG = "trademl/task_id"
 KIND_TAG = "trademl/task_kind"
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
+INGEST_JOB = "ingest_job"
+PROBE_JOB = "qc_probe_job"
 
 
 def task_range(task: backfill.Task) -> tuple[str, str]:
@@ -32,14 +34,24 @@ def lease_run_key(task: backfill.Task) -> str:
 
 
 def run_request_for_task(task: backfill.Task) -> dg.RunRequest:
-    """One single-run range materialization of the task's table (its check runs with it)."""
+    """One single-run range materialization of the task's table (its check runs with it); a
+    QC_PROBE task is one run of the probe job over the task's sessions instead."""
     first, last = task_range(task)
+    if task.kind == "QC_PROBE":
+        symbols = [task.symbol] if task.symbol and task.symbol != "*" else []
+        return dg.RunRequest(
+            run_key=lease_run_key(task),
+            job_name=PROBE_JOB,
+            run_config={"ops": {"qc_probe_op": {"config": {"dataset": task.dataset, "start": first, "end": last, "symbols": symbols}}}},
+            tags={TASK_TAG: str(task.id), KIND_TAG: task.kind},
+        )
     key = asset_key_for(table_spec(task.dataset).name)
     op_config = {}
     if task.symbol and task.symbol != "*":
         op_config = {"ops": {key.to_python_identifier(): {"config": {"symbols": [task.symbol], "series": []}}}}
     return dg.RunRequest(
         run_key=lease_run_key(task),
+        job_name=INGEST_JOB,
         asset_selection=[key],
         run_config=op_config,
         tags={RANGE_START: first, RANGE_END: last, TASK_TAG: str(task.id), KIND_TAG: task.kind},
@@ -58,14 +70,21 @@ def range_colours(engine: Engine, dataset: str, first: str, last: str, symbol: s
 
 
 def close_task(engine: Engine, task_id: int, owner: str | None, run_ok: bool, run_id: str) -> str:
-    """Mark a task DONE when its sessions are no longer RED, else FAILED with backoff; returns the verdict."""
+    """Mark a task DONE when its sessions are no longer RED (a QC_PROBE task: when its run
+    succeeded), else FAILED with backoff; returns the verdict."""
     task = backfill.get_task(engine, task_id)
     if task is None:
         return "UNKNOWN"
+    owner = owner or task.lease_owner
+    if task.kind == "QC_PROBE":  # a probe is done when it ran; its findings are AMBER rows, not RED
+        if run_ok:
+            backfill.complete_task(engine, task_id, owner)
+            return "DONE"
+        backfill.fail_task(engine, task_id, owner, f"probe run {run_id} failed")
+        return "FAILED"
     first, last = task_range(task)
     symbol = task.symbol if task.symbol and task.symbol != "*" else None
     counts = range_colours(engine, task.dataset, first, last, symbol)
-    owner = owner or task.lease_owner
     if counts["RED"] == 0:
         backfill.complete_task(engine, task_id, owner)
         return "DONE"

@@ -18,7 +18,7 @@ from trademl import backfill
 from trademl.config import REPO_ROOT, load_config, settings
 from trademl.schemas import table_spec
 from trademl_assets.ingest_asset import asset_key_for
-from trademl_jobs.queue import RANGE_END, RANGE_START, close_task, task_range
+from trademl_jobs.queue import PROBE_JOB, RANGE_END, RANGE_START, TASK_TAG, close_task, run_request_for_task, task_range
 
 CLI_TASK_TAG = "trademl/cli_task_id"  # not TASK_TAG: the run-status sensors leave CLI-closed tasks alone
 # Expected RED checks fail the run by design; the CLI reports them itself, the UI shows the details.
@@ -82,6 +82,26 @@ def materialize_range(
     return RangeRun(result.run_id, result.success, time.perf_counter() - t0)
 
 
+def run_task(instance: dg.DagsterInstance, task: backfill.Task, extra_tags: dict[str, str] | None = None) -> RangeRun:
+    """The run a queue task stands for: a range materialization, or for QC_PROBE one probe-job run."""
+    from trademl_jobs.definitions import defs
+
+    request = run_request_for_task(task)
+    if request.job_name != PROBE_JOB:
+        first, last = task_range(task)
+        symbols = [task.symbol] if task.symbol and task.symbol != "*" else None
+        return materialize_range(instance, [task.dataset], first, last, symbols=symbols, extra_tags=extra_tags)
+    t0 = time.perf_counter()
+    result = defs.resolve_job_def(PROBE_JOB).execute_in_process(
+        instance=instance,
+        run_config={**request.run_config, **_QUIET},
+        # Not TASK_TAG: the run-status sensors must leave a task this caller closes itself alone.
+        tags={**{k: v for k, v in request.tags.items() if k != TASK_TAG}, **(extra_tags or {})},
+        raise_on_error=False,
+    )
+    return RangeRun(result.run_id, result.success, time.perf_counter() - t0)
+
+
 def check_evaluations(
     instance: dg.DagsterInstance, run_id: str, asset_key: dg.AssetKey, check_name: str = "qc_coverage"
 ) -> dict[str, dg.AssetCheckEvaluation]:
@@ -105,11 +125,7 @@ def execute_tasks(instance: dg.DagsterInstance, owner: str):
     def _execute(tasks: list[backfill.Task]) -> list[str]:
         verdicts = []
         for task in tasks:
-            first, last = task_range(task)
-            symbols = [task.symbol] if task.symbol and task.symbol != "*" else None
-            run = materialize_range(
-                instance, [task.dataset], first, last, symbols=symbols, extra_tags={CLI_TASK_TAG: str(task.id)}
-            )
+            run = run_task(instance, task, extra_tags={CLI_TASK_TAG: str(task.id)})
             verdicts.append(close_task(engine, task.id, owner, run.success, run.run_id))
         return verdicts
 

@@ -1,14 +1,15 @@
-"""ForwardIngestLoop, PlannerLoop and MaintenanceLoop as schedules (times in America/New_York)."""
+"""ForwardIngestLoop, PlannerLoop, MaintenanceLoop and the nightly QC probe planner as schedules (America/New_York)."""
 
 
 import datetime as dt
 
 import dagster as dg
 
-from trademl import backfill, calendar
+from trademl import backfill, calendar, qc_probe
 from trademl.config import load_config
-from trademl_jobs.jobs import audit_job, ingest_job, maintenance_job
-from trademl_resources import ControlDbResource
+from trademl_jobs.jobs import audit_job, ingest_job, maintenance_job, qc_probe_job
+from trademl.connectors.registry import connector_for
+from trademl_resources import ControlDbResource, VendorResource
 
 TZ = calendar.EXCHANGE_TZ
 
@@ -57,3 +58,21 @@ planner_heavy_schedule = dg.ScheduleDefinition(
 def maintenance_schedule(context: dg.ScheduleEvaluationContext):
     day = (context.scheduled_execution_time or dt.datetime.now(dt.UTC)).date().isoformat()
     return dg.RunRequest(run_key=f"maintenance-{day}", run_config={"ops": {"maintenance_op": {"config": {"day": day}}}})
+
+
+@dg.schedule(
+    job=qc_probe_job,
+    cron_schedule="0 3 * * *",
+    execution_timezone=TZ,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="03:00: queue QC_PROBE tasks (configs/backfill.yml qc_probe) where a second vendor with keys is routed; the queue worker runs them.",
+)
+def qc_probe_schedule(context: dg.ScheduleEvaluationContext, control_db: ControlDbResource, vendor: VendorResource):
+    now = context.scheduled_execution_time or dt.datetime.now(dt.UTC)
+    builders = vendor.builders()
+    plan = qc_probe.enqueue_probe_tasks(
+        control_db.engine(), now=now, build=lambda name: connector_for(name, fallback=False, builders=builders)
+    )
+    skipped = "; ".join(f"{d}: {why}" for d, why in plan.skipped.items())
+    return dg.SkipReason(f"enqueued {plan.enqueued} QC_PROBE task(s)" + (f"; skipped {skipped}" if skipped else ""))
+

@@ -18,3 +18,17 @@ def test_each_vendor_pool_gets_its_configured_concurrency_limit(node):
     assert pools, "configs/edge.yml declares no pools"
     for pool, limit in pools.items():
         assert instance.event_log_storage.get_concurrency_info(pool).slot_count == int(limit)
+
+
+def test_a_leased_probe_task_runs_as_the_probe_job_and_closes_itself(node):
+    from trademl import backfill, control
+    from trademl_jobs.runner import execute_tasks
+    from trademl_resources.control_db import _engine
+
+    engine = _engine(node["db_uri"])
+    control.enqueue_tasks(engine, [{"dataset": "equities_eod", "start_date": "2025-03-03", "end_date": "2025-03-08", "kind": "QC_PROBE"}])
+    (task,) = backfill.lease_tasks(engine, "cli-test", n=1, ttl_seconds=600)
+    instance = dagster_instance()
+    assert execute_tasks(instance, "cli-test")([task]) == ["DONE"]  # nothing GREEN yet: nothing to compare
+    (run,) = instance.get_runs()
+    assert run.job_name == "qc_probe_job" and "trademl/task_id" not in run.tags

@@ -72,3 +72,18 @@ def test_maintenance_job_writes_the_nightly_export_of_its_day(instance, node):
     assert result.success
     out = node["data_root"] / "exports" / "nightly" / "2025-03-08"
     assert sorted(p.name for p in out.iterdir()) == ["backfill_queue.parquet", "coverage.json", "partition_status.parquet"]
+
+
+def test_probe_schedule_queues_nothing_without_green_bars_and_says_why(instance, node):
+    from trademl_jobs.schedules import qc_probe_schedule
+    from trademl_resources import VendorResource
+
+    with dg.build_schedule_context(
+        instance=instance,
+        scheduled_execution_time=FRIDAY_AFTERNOON,
+        resources={"control_db": ControlDbResource(db_uri=node["db_uri"]), "vendor": VendorResource()},
+    ) as ctx:
+        result = qc_probe_schedule.evaluate_tick(ctx)
+    assert not result.run_requests
+    assert "enqueued 0 QC_PROBE task(s)" in result.skip_message and "equities_eod: no GREEN partition" in result.skip_message
+    assert control.read_queue(_engine(node["db_uri"])).empty

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import update
 
 from trademl import backfill, control
-from trademl_jobs.queue import RANGE_END, RANGE_START, TASK_TAG
+from trademl_jobs.queue import RANGE_END, RANGE_START, TASK_TAG, close_task
 from trademl_jobs.runner import materialize_range
 from trademl_jobs.sensors import queue_worker_sensor, task_failure_sensor, task_success_sensor
 from trademl_resources import ControlDbResource
@@ -134,3 +134,40 @@ def test_run_without_task_tag_is_left_alone(instance, node, engine):
     result = task_success_sensor(ctx)
     assert isinstance(result, dg.SkipReason)
     assert control.queue_counts(engine) == {"PENDING": 0, "LEASED": 0, "DONE": 0, "FAILED": 0}
+
+
+def _probe_task(engine, start="2025-03-03", end="2025-03-08") -> int:
+    control.enqueue_tasks(
+        engine, [{"dataset": "equities_eod", "symbol": None, "start_date": start, "end_date": end, "kind": "QC_PROBE", "vendor": "massive"}]
+    )
+    return int(control.read_queue(engine).query("kind == 'QC_PROBE'").id.iloc[0])
+
+
+def test_qc_probe_task_launches_the_probe_job_over_its_sessions_not_an_ingest(instance, node, engine):
+    task_id = _probe_task(engine)
+    (req,) = _tick(instance, node).run_requests
+    assert req.job_name == "qc_probe_job" and req.tags[TASK_TAG] == str(task_id)
+    # closed-open window [03-03, 03-08) -> sessions 03-03..03-07
+    assert req.run_config == {"ops": {"qc_probe_op": {"config": {"dataset": "equities_eod", "start": "2025-03-03", "end": "2025-03-07", "symbols": []}}}}
+    assert RANGE_START not in req.tags
+
+
+def test_ingest_tasks_name_the_ingest_job(instance, node, engine):
+    _gap(engine)
+    (req,) = _tick(instance, node).run_requests
+    assert req.job_name == "ingest_job"
+
+
+def test_probe_task_is_done_when_its_run_succeeded_whatever_it_found(engine):
+    task_id = _probe_task(engine)
+    backfill.lease_tasks(engine, "test-worker", n=1, ttl_seconds=600)
+    assert close_task(engine, task_id, "test-worker", True, "run-1") == "DONE"
+    assert backfill.get_task(engine, task_id).status == "DONE"
+
+
+def test_probe_task_whose_run_failed_is_retried_with_backoff(engine):
+    task_id = _probe_task(engine)
+    backfill.lease_tasks(engine, "test-worker", n=1, ttl_seconds=600)
+    assert close_task(engine, task_id, "test-worker", False, "run-2") == "FAILED"
+    task = backfill.get_task(engine, task_id)
+    assert task.attempts == 1 and "probe run run-2 failed" in (task.last_error or "")

@@ -13,7 +13,7 @@ from trademl import control
 from trademl.connectors.alpaca import AlpacaConnector
 from trademl.connectors.massive import MassiveConnector
 from trademl.lake import Lake
-from trademl.qc_probe import ProbeSettings, probe_vendor, qc_probe
+from trademl.qc_probe import ProbeSettings, enqueue_probe_tasks, probe_vendor, probe_window, qc_probe
 
 SYMBOLS = ["AAPL", "MSFT", "JPM"]
 ALL = ProbeSettings(close_rel_tol=0.005, volume_rel_tol=0.25, sample_sessions=10, sample_symbols=10)
@@ -99,3 +99,89 @@ def test_probe_vendor_is_the_next_routed_provider():
     assert probe_vendor("equities_eod", "alpaca") == "massive"
     with pytest.raises(ValueError, match="compares bars"):
         qc_probe("macros_fred", "2024-03-04", "2024-03-08", lake=None, engine=None, probe=None)
+
+
+# --- QC_PROBE as a task kind: the nightly planner and the task body ---------------------------
+
+AFTER_FRIDAY_CLOSE = dt.datetime(2024, 3, 8, 22, 0, tzinfo=dt.timezone.utc)
+
+
+def test_planner_queues_a_probe_task_over_the_latest_sessions_charged_to_the_second_vendor(stored):
+    bars, lake, engine, server, clock, limits = stored
+    asked = []
+
+    def build(name):
+        asked.append(name)
+        return _probe_connector(server, bars, clock, limits)[0]
+
+    plan = enqueue_probe_tasks(engine, now=AFTER_FRIDAY_CLOSE, build=build)
+    assert plan.enqueued == 1 and asked == ["massive"]
+    assert plan.skipped == {"equities_minute": "no GREEN partition in 2024-03-04..2024-03-08"}
+    (task,) = control.read_queue(engine).to_dict("records")
+    assert (task["kind"], task["dataset"], task["vendor"]) == ("QC_PROBE", "equities_eod", "massive")
+    assert (str(task["start_date"]), str(task["end_date"])) == ("2024-03-04", "2024-03-11")  # closed-open
+
+
+def test_planner_does_not_queue_the_same_probe_twice(stored):
+    bars, lake, engine, server, clock, limits = stored
+    build = lambda name: _probe_connector(server, bars, clock, limits)[0]  # noqa: E731
+    enqueue_probe_tasks(engine, now=AFTER_FRIDAY_CLOSE, build=build)
+    assert enqueue_probe_tasks(engine, now=AFTER_FRIDAY_CLOSE, build=build).enqueued == 0
+    assert len(control.read_queue(engine)) == 1
+
+
+def test_planner_queues_nothing_when_the_second_vendor_has_no_keys(stored, monkeypatch):
+    _, _, engine, _, _, _ = stored
+    monkeypatch.delenv("MASSIVE_API_KEY")
+    monkeypatch.delenv("POLYGON_API_KEY", raising=False)
+    plan = enqueue_probe_tasks(engine, now=AFTER_FRIDAY_CLOSE)
+    assert plan.enqueued == 0 and "MASSIVE_API_KEY" in plan.skipped["equities_eod"]
+    assert control.read_queue(engine).empty
+
+
+def test_probe_task_checks_the_stored_vendor_against_the_next_routed_one(stored):
+    bars, lake, engine, server, clock, limits = stored
+    other = bars.copy()
+    other.loc[_on(other, "JPM", "2024-03-05"), "c"] *= 1.05
+    report = probe_window("equities_eod", "2024-03-04", "2024-03-08", lake=lake, engine=engine,
+                          build=lambda name: _probe_connector(server, other, clock, limits)[0], settings=ALL)
+    assert report.probe_vendor == "massive" and report.marked_amber == 1
+    amber = control.read_partition_status(engine, table_name="raw/equities_bars").query("status == 'AMBER'")
+    assert amber[["symbol", "qc_code"]].values.tolist() == [["JPM", "PROBE_CLOSE_MISMATCH"]]
+
+
+def test_probe_task_over_sessions_with_nothing_green_compares_nothing(stored):
+    _, lake, engine, _, _, _ = stored
+    report = probe_window("equities_eod", "2024-04-01", "2024-04-05", lake=lake, engine=engine, build=None)
+    assert report.compared == 0 and report.marked_amber == 0
+
+
+def test_mixed_source_excludes_each_of_its_providers_from_probing():
+    assert probe_vendor("equities_eod", "alpaca+massive") not in {"alpaca", "massive"}
+
+
+def test_probe_job_run_marks_the_disagreeing_partition_amber(stored, tmp_path):
+    """The QC_PROBE task's Dagster run: qc_probe_job with the real resources, Massive on a local server."""
+    import dagster as dg
+
+    from trademl_jobs.jobs import qc_probe_job
+    from trademl_resources import ControlDbResource, LakeResource, VendorResource
+    from trademl_resources.vendors import MassiveResource
+
+    bars, lake, engine, server, clock, limits = stored
+    other = bars.copy()
+    other.loc[_on(other, "AAPL", "2024-03-06"), "c"] *= 0.9
+    _probe_connector(server, other, clock, limits)
+    with dg.instance_for_test() as instance:
+        result = qc_probe_job.execute_in_process(
+            instance=instance,
+            run_config={"ops": {"qc_probe_op": {"config": {"dataset": "equities_eod", "start": "2024-03-04", "end": "2024-03-08"}}}},
+            resources={
+                "lake": LakeResource(root=str(tmp_path / "lake")),
+                "control_db": ControlDbResource(db_uri=f"sqlite:///{tmp_path / 'c.sqlite'}"),
+                "vendor": VendorResource(massive=MassiveResource(base_url=server.url_for("").rstrip("/"))),
+            },
+        )
+    assert result.success
+    amber = control.read_partition_status(engine, table_name="raw/equities_bars").query("status == 'AMBER'")
+    assert amber[["symbol", "dt", "qc_code"]].values.tolist() == [["AAPL", dt.date(2024, 3, 6), "PROBE_CLOSE_MISMATCH"]]
