@@ -1,9 +1,11 @@
 """Labels: forward-return horizons, triple-barrier outcomes and the spec-000 (Sigma) intraday labels.
 
 Every label reads only its declared forward window, takes session logic from `trademl.calendar`
-and is NaN where that window is not yet complete.
+and is NaN where that window is not yet complete. Named, parametrised labels live in
+configs/labels.yml and are built with `build_label(name, frame)`.
 """
 
+from trademl.labels.configured import build_label, label_names, label_spec, triple_barrier_on_bars
 from trademl.labels.horizon import forward_return_labels
 from trademl.labels.sigma import (
     label_close_to_open_direction,
@@ -15,12 +17,16 @@ from trademl.labels.sigma import (
 from trademl.labels.triple_barrier import daily_volatility, triple_barrier_labels
 
 __all__ = [
+    "build_label",
     "daily_volatility",
     "forward_return_labels",
     "label_close_to_open_direction",
     "label_forward_return_days",
     "label_headfake_reversal",
+    "label_names",
     "label_next_hour_direction",
     "label_pin_drift",
+    "label_spec",
     "triple_barrier_labels",
+    "triple_barrier_on_bars",
 ]
