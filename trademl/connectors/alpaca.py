@@ -55,13 +55,17 @@ def _columns_from_struct(symbol: str, bars: pa.Array) -> dict[str, pa.Array]:
 
 
 def _concat(parts: list[dict[str, pa.Array]]) -> dict[str, pa.Array]:
+    """One set of columns from the columns of several pages, whichever reader produced each."""
     if not parts:
         return {}
     out: dict[str, pa.Array] = {}
     for name in ("symbol", "ts", "open", "high", "low", "close", "volume", "trades", "vwap"):
         arrays = [p[name] if name in p else pa.nulls(len(p["symbol"]), pa.float64()) for p in parts]
-        if name == "ts" and len({a.type for a in arrays}) > 1:
-            arrays = [to_utc(a) for a in arrays]  # pages disagreed (timestamp vs ISO string): normalise each
+        if len({a.type for a in arrays}) > 1:  # pages read by different readers (scanner vs JSON reader)
+            if name == "ts":
+                arrays = [to_utc(a) for a in arrays]  # timestamp[s, UTC] / naive timestamp / ISO string
+            elif name != "symbol":
+                arrays = [a.cast(pa.float64()) for a in arrays]  # int64 counts vs float64 JSON numbers
         out[name] = pa.concat_arrays(arrays)
     return out
 

@@ -165,3 +165,16 @@ def test_two_swapped_bytes_are_rejected_or_read_exactly_as_json(first, second):
     content = bytearray(page(TWO_SYMBOLS))
     content[first], content[second] = content[second], content[first]
     assert_rejected_or_read_as_json(bytes(content))
+
+
+def test_pages_read_by_the_scanner_and_by_the_json_reader_concatenate():
+    from trademl.connectors.alpaca import _concat
+
+    compact = parse_bars_page(page({"AAPL": [bar(0), bar(1)]}))[0]
+    general = parse_bars_page(page({"MSFT": [bar(2) | {"vw": None}]}, separators=(", ", ": ")))[0]
+    merged = _concat([compact, general])
+    assert merged["symbol"].to_pylist() == ["AAPL", "AAPL", "MSFT"]
+    assert merged["volume"].to_pylist() == [1200, 1201, 1202]
+    assert merged["vwap"].to_pylist()[2] is None
+    assert [t.isoformat() for t in to_utc(merged["ts"]).to_pylist()] == [
+        "2024-03-08T14:30:00+00:00", "2024-03-08T14:31:00+00:00", "2024-03-08T14:32:00+00:00"]
