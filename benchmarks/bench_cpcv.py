@@ -12,15 +12,14 @@ from __future__ import annotations
 import platform
 import resource
 import sys
-import time
-import tracemalloc
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from measure import measure  # noqa: E402  (benchmarks/measure.py, beside this script)
 
 from trademl.validation.cpcv import CombinatorialPurgedKFold  # noqa: E402
 from trademl.validation.pbo import probability_of_backtest_overfitting  # noqa: E402
@@ -41,18 +40,6 @@ def make_panel(tz: str | None) -> tuple[np.ndarray, pd.Series, pd.Series]:
     return X, times, t1
 
 
-def measure(fn: Callable[[], object], repeats: int = 3) -> tuple[float, float]:
-    """Best wall time over ``repeats`` runs (seconds) and tracemalloc peak of one run (MiB)."""
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    tracemalloc.start()
-    fn()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return best, peak / 2**20
 
 
 def main() -> None:

@@ -22,8 +22,6 @@ import math
 import platform
 import resource
 import sys
-import time
-import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,6 +30,8 @@ import pandas as pd
 import talib
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from measure import measure  # noqa: E402  (benchmarks/measure.py, beside this script)
 
 from trademl.features.indicators import (  # noqa: E402
     IndicatorSet,
@@ -256,18 +256,6 @@ def naive_pandas(panel: pd.DataFrame, with_spec003: bool) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- measurement
-def measure(fn: Callable[[], object], repeats: int) -> tuple[float, float]:
-    """Best wall time over ``repeats`` runs (s) and the tracemalloc peak of one further run (MiB)."""
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    tracemalloc.start()
-    fn()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return best, peak / 2**20
 
 
 def main() -> int:

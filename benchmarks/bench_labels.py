@@ -14,14 +14,14 @@ import argparse
 import resource
 import sys
 import time
-import tracemalloc
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from measure import measure  # noqa: E402  (benchmarks/measure.py, beside this script)
 
 from trademl.calendar import all_sessions_index, session_table  # noqa: E402
 from trademl.labels import (  # noqa: E402
@@ -36,17 +36,6 @@ from trademl.labels import (  # noqa: E402
 )
 
 
-def measure(fn: Callable[[], object]) -> tuple[float, float]:
-    """(seconds, peak MiB allocated during the call)."""
-    t0 = time.perf_counter()
-    fn()
-    seconds = time.perf_counter() - t0
-    tracemalloc.start()
-    tracemalloc.reset_peak()
-    fn()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return seconds, peak / 2**20
 
 
 def daily_panel(n_symbols: int, years: int, seed: int = 0) -> pd.DataFrame:
@@ -117,9 +106,9 @@ def main() -> None:
     n_cells = wide.size
     daily_desc = f"{args.symbols} sym x {len(wide)} sessions ({n_cells / 1e6:.2f}M rows)"
 
-    s, m = measure(lambda: forward_return_labels(long, (1, 5, 20), kind="both"))
+    s, m = measure(lambda: forward_return_labels(long, (1, 5, 20), kind="both"), repeats=1)
     rows.append(("forward_return_labels k=1,5,20 simple+log", daily_desc, s, m))
-    s, m = measure(lambda: daily_volatility(wide, span=100))
+    s, m = measure(lambda: daily_volatility(wide, span=100), repeats=1)
     rows.append(("daily_volatility span=100 (wide)", daily_desc, s, m))
 
     vol = daily_volatility(wide, span=100)
@@ -132,7 +121,8 @@ def main() -> None:
         s, m = measure(
             lambda h=h, chunk=chunk: triple_barrier_labels(
                 wide, events, (1.0, 1.0), target=target, max_holding=h, chunk_size=chunk
-            )
+            ),
+            repeats=1,
         )
         rows.append((label, ev_desc, s, m))
 
@@ -160,7 +150,7 @@ def main() -> None:
         ("label_pin_drift (grid strike, fallback ATR)", lambda: label_pin_drift(minutes)),
     ]
     for name, fn in cases:
-        s, m = measure(fn)
+        s, m = measure(fn, repeats=1)
         rows.append((name, min_desc, s, m))
 
     print("| case | input | wall s | peak alloc MiB |\n|---|---|---:|---:|")

@@ -17,8 +17,6 @@ import platform
 import resource
 import sys
 import time
-import tracemalloc
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +25,8 @@ import scipy
 from scipy.optimize import brentq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from measure import measure  # noqa: E402  (benchmarks/measure.py, beside this script)
 
 from trademl.execution.almgren_chriss import cost_variance, expected_cost, optimal_trajectory  # noqa: E402
 from trademl.execution.cost import estimate_costs  # noqa: E402
@@ -52,19 +52,6 @@ DIV_YIELD = 0.01
 WELL_POSED_VEGA = 1e-6
 
 
-def measure(fn: Callable[[], object], repeats: int = 3) -> tuple[float, float]:
-    """Best wall time over ``repeats`` runs (seconds) and tracemalloc peak of one more run (MiB)."""
-    best = math.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    tracemalloc.start()
-    tracemalloc.reset_peak()
-    fn()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return best, peak / 2**20
 
 
 def option_quotes(n: int, seed: int = 0) -> dict[str, np.ndarray]:

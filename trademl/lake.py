@@ -340,10 +340,15 @@ def sort_by_key(table: pa.Table, spec: TableSpec) -> pa.Table:
     return table.sort_by([(k, "ascending") for k in spec.key])
 
 
-def _value_bytes(arr: pa.Array) -> list[np.ndarray | memoryview | bytes]:
+def _bytes(values: np.ndarray) -> memoryview:
+    """The bytes of a numpy array as a flat byte view (no copy when it is contiguous)."""
+    return memoryview(np.ascontiguousarray(values).view(np.uint8))
+
+
+def _value_bytes(arr: pa.Array) -> list[memoryview | bytes]:
     """Canonical bytes of an array's values (nulls filled with a fixed value), independent of chunking.
 
-    Returned as buffers (numpy arrays, memoryviews) the hash reads in place: no copies of dense columns.
+    Returned as byte views the hash reads in place: no copies of dense columns.
     """
     typ = arr.type
     if pa.types.is_string_view(typ):
@@ -365,22 +370,22 @@ def _value_bytes(arr: pa.Array) -> list[np.ndarray | memoryview | bytes]:
         body = (
             memoryview(data)[int(offsets[0]) : int(offsets[-1])] if data is not None and len(offsets) else b""
         )
-        return [lengths, body]
+        return [_bytes(lengths), body]
     has_nulls = arr.null_count > 0  # fill_null only when needed: same bytes, no copy for dense columns
     if pa.types.is_boolean(typ):
         filled = pc.fill_null(arr, False) if has_nulls else arr
-        return [filled.to_numpy(zero_copy_only=False).astype(np.uint8)]
+        return [_bytes(filled.to_numpy(zero_copy_only=False).astype(np.uint8))]
     if pa.types.is_floating(typ):
         values = (pc.fill_null(arr, 0.0) if has_nulls else arr).to_numpy(zero_copy_only=False)
         if pc.any(pc.is_nan(arr)).as_py():
             values = np.where(np.isnan(values), np.nan, values)  # one canonical NaN bit pattern
-        return [values]
+        return [_bytes(values)]
     if pa.types.is_integer(typ):
-        return [(pc.fill_null(arr, 0) if has_nulls else arr).to_numpy(zero_copy_only=False)]
+        return [_bytes((pc.fill_null(arr, 0) if has_nulls else arr).to_numpy(zero_copy_only=False))]
     if pa.types.is_temporal(typ):
         width = pa.int32() if typ.bit_width == 32 else pa.int64()
         view = arr.view(width)
-        return [(pc.fill_null(view, 0) if has_nulls else view).to_numpy(zero_copy_only=False)]
+        return [_bytes((pc.fill_null(view, 0) if has_nulls else view).to_numpy(zero_copy_only=False))]
     raise ValueError(f"content hashing does not support column type {typ}")
 
 
@@ -451,7 +456,7 @@ def _hash_sorted(table: pa.Table) -> str:
         else:
             h.update(b"N")
         for part in _value_bytes(arr):
-            h.update(np.ascontiguousarray(part).view(np.uint8) if isinstance(part, np.ndarray) else part)
+            h.update(part)
     return h.hexdigest()
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 from trademl import backfill, calendar, control
 from trademl.config import load_config
 from trademl.connectors.base import Connector, FetchRequest, VendorError
+from trademl.connectors.registry import connector_for
 from trademl.lake import Lake
 from trademl.router import route
 from trademl.schemas import table_spec
@@ -193,8 +194,6 @@ ConnectorBuilder = Callable[[str], Connector]
 
 
 def _default_builder(name: str) -> Connector:
-    from trademl.connectors.registry import connector_for
-
     return connector_for(name, fallback=False)
 
 

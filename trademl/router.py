@@ -204,7 +204,7 @@ class RoutedConnector(Connector):
         order = self.providers(request.dataset, request.start, request.symbols)
         wanted = {s for s in request.symbols} if request.symbols else None
         pending = request
-        frames: list[pd.DataFrame] = []
+        served_results: list[FetchResult] = []
         served: list[str] = []
         reasons: dict[str, str] = {}
         last_failed: dict[str, str] = {}
@@ -223,32 +223,35 @@ class RoutedConnector(Connector):
                 reasons[name] = f"CONFIG_ERROR: {exc}"
                 self.attempts.append((name, reasons[name]))
                 continue
-            frame = result.frame
             if result.num_rows == 0:
                 detail = next(iter(result.failed_sessions.values()), "no rows")
                 reasons[name] = f"NO_DATA: {detail}"
                 self.attempts.append((name, reasons[name]))
                 continue
-            frames.append(frame)
+            served_results.append(result)
             served.append(name)
             last_failed = dict(result.failed_sessions)
+            frame = result.frame
             columns = frame.column_names if isinstance(frame, pa.Table) else frame.columns
             if wanted is None or "symbol" not in columns:
                 self.attempts.append((name, f"served {result.num_rows} rows"))
                 break
-            missing = sorted(wanted - set().union(*(_symbols(f) for f in frames)))
+            missing = sorted(wanted - set().union(*(_symbols(r.frame) for r in served_results)))
             self.attempts.append((name, f"served {result.num_rows} rows" + (f"; no rows for {missing}" if missing else "")))
             if not missing:
                 break
             reasons[name] = f"NO_DATA: no rows for {', '.join(missing)}"
             pending = FetchRequest(request.dataset, request.start, request.end, symbols=tuple(missing), series=request.series)
-        if not frames:
+        if not served_results:
             code = failure_code([r.split(":", 1)[0] for r in reasons.values()])
             listing = "; ".join(f"{p} -> {r}" for p, r in reasons.items()) or "no provider routed"
             raise VendorError("router", f"no provider has {request.dataset} for {request.start}..{request.end}: {listing}", qc_code=code)
         self.source_name = "+".join(served)
         # One provider's rows pass through as they came (Arrow stays Arrow); a fallback mix is pandas.
-        frame = pd.concat([_as_pandas(f) for f in frames], ignore_index=True) if len(frames) > 1 else frames[0]
+        if len(served_results) > 1:
+            frame = pd.concat([r.to_pandas() for r in served_results], ignore_index=True)
+        else:
+            frame = served_results[0].frame
         if request.dataset in BAR_DATASETS:
             sessions = calendar.session_table(request.start, request.end)
             failed = sessions_without_rows(frame, sessions)
@@ -257,10 +260,6 @@ class RoutedConnector(Connector):
         else:
             failed = last_failed
         return FetchResult(request.dataset, frame, self.source_name, failed)
-
-
-def _as_pandas(frame: pd.DataFrame | pa.Table) -> pd.DataFrame:
-    return frame.to_pandas() if isinstance(frame, pa.Table) else frame
 
 
 def _symbols(frame: pd.DataFrame | pa.Table) -> set[str]:

@@ -7,7 +7,6 @@ import dagster as dg
 
 from trademl import backfill, exports, qc_probe
 from trademl.config import load_config
-from trademl.connectors.registry import connector_for
 from trademl_assets.partitions import session_partitions
 from trademl_resources import ControlDbResource, LakeResource, VendorResource
 
@@ -81,14 +80,13 @@ def qc_probe_op(
     control_db: ControlDbResource,
     vendor: VendorResource,
 ) -> None:
-    builders = vendor.builders()
     report = qc_probe.probe_window(
         config.dataset,
         config.start,
         config.end,
         lake=lake.lake(),
         engine=control_db.engine(),
-        build=lambda name: connector_for(name, fallback=False, builders=builders),
+        build=vendor.provider,
         symbols=config.symbols or None,
     )
     context.log.info(str(report))

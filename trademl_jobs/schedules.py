@@ -8,7 +8,6 @@ import dagster as dg
 from trademl import backfill, calendar, qc_probe
 from trademl.config import load_config
 from trademl_jobs.jobs import audit_job, ingest_job, maintenance_job, qc_probe_job
-from trademl.connectors.registry import connector_for
 from trademl_resources import ControlDbResource, VendorResource
 
 TZ = calendar.EXCHANGE_TZ
@@ -69,10 +68,7 @@ def maintenance_schedule(context: dg.ScheduleEvaluationContext):
 )
 def qc_probe_schedule(context: dg.ScheduleEvaluationContext, control_db: ControlDbResource, vendor: VendorResource):
     now = context.scheduled_execution_time or dt.datetime.now(dt.UTC)
-    builders = vendor.builders()
-    plan = qc_probe.enqueue_probe_tasks(
-        control_db.engine(), now=now, build=lambda name: connector_for(name, fallback=False, builders=builders)
-    )
+    plan = qc_probe.enqueue_probe_tasks(control_db.engine(), now=now, build=vendor.provider)
     skipped = "; ".join(f"{d}: {why}" for d, why in plan.skipped.items())
     return dg.SkipReason(f"enqueued {plan.enqueued} QC_PROBE task(s)" + (f"; skipped {skipped}" if skipped else ""))
 

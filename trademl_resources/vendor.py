@@ -62,3 +62,7 @@ class VendorResource(dg.ConfigurableResource):
 
     def connector(self) -> Connector:
         return connector_for(self.name, data_root=settings().data_root, builders=self.builders())
+
+    def provider(self, name: str) -> Connector:
+        """One named provider's connector (no routing), built by its resource when that is set."""
+        return connector_for(name, data_root=settings().data_root, fallback=False, builders=self.builders())

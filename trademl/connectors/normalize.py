@@ -198,9 +198,9 @@ def bars_table(
     spec = table_spec("equities_minute" if minute else "equities_eod")
     order = [c for c in spec.schema.names if c in table.column_names]
     table = table.select(order)
-    order = ["symbol", "ts" if minute else "date"]
-    if not sorted_by(table, order):  # vendors usually page in this order already
-        table = table.sort_by([(c, "ascending") for c in order])
+    key = ["symbol", "ts" if minute else "date"]
+    if not sorted_by(table, key):  # vendors usually page in this order already
+        table = table.sort_by([(c, "ascending") for c in key])
     return NormalizedBars(table=table, non_session_dates=non_session, outside_regular_hours=outside)
 
 

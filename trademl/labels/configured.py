@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from trademl.config import load_config
-from trademl.labels.frames import positive_int, require_columns, require_frame
+from trademl.labels.frames import require_columns, require_frame
 from trademl.labels.horizon import forward_return_labels
 from trademl.labels.sigma import (
     label_close_to_open_direction,
@@ -52,7 +52,6 @@ def triple_barrier_on_bars(
     """
     require_frame(bars, "bars")
     require_columns(bars, [symbol_col, time_col, price_col], "bars")
-    positive_int(max_holding, "max_holding")
     if bars.duplicated([symbol_col, time_col]).any():
         raise ValueError(f"bars hold duplicate ({symbol_col}, {time_col}) rows")
     close = bars.pivot(index=time_col, columns=symbol_col, values=price_col).sort_index()
@@ -106,6 +105,4 @@ def build_label(name: str, frame: pd.DataFrame, **overrides: Any) -> pd.DataFram
         inspect.signature(func).bind(frame, **params)
     except TypeError as exc:
         raise ValueError(f"label {name!r} ({builder}): {exc}") from None
-    if "pt_sl" in params:
-        params["pt_sl"] = tuple(params["pt_sl"])
     return func(frame, **params)
