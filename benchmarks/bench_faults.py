@@ -64,10 +64,12 @@ class Node:
     def ingest(self, first: str, last: str) -> subprocess.Popen:
         self.n += 1
         log = open(self.root / f"ingest-{self.n:02d}.log", "w")  # noqa: SIM115 - the child owns it
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             [str(TRADEML), "ingest", "--dataset", DATASET, "--start", first, "--end", last],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=REPO, start_new_session=True,
         )
+        proc.launched_at = time.time()
+        return proc
 
     def claims(self) -> tuple[list[str], list[str]]:
         """Run ids holding a slot, and run ids with a step waiting for one, over every pool."""
@@ -79,11 +81,15 @@ class Node:
             pending += [p.run_id for p in info.pending_steps if p.run_id not in mine]
         return held, pending
 
-    def run_of(self, pid: int) -> str | None:
-        """The run id the CLI process `pid` executes (from its trademl/pid tag), None before it exists."""
+    def run_of(self, proc: subprocess.Popen) -> str | None:
+        """The run id the CLI process executes (its trademl/pid tag; without tags, as before the fix:
+        the newest run created after it was launched), None before the run exists."""
         import dagster as dg
 
-        runs = self.instance.get_runs(filters=dg.RunsFilter(tags={"trademl/pid": str(pid)}), limit=1)
+        runs = self.instance.get_runs(filters=dg.RunsFilter(tags={"trademl/pid": str(proc.pid)}), limit=1)
+        if not runs:
+            after = dt.datetime.fromtimestamp(proc.launched_at, dt.UTC)
+            runs = self.instance.get_runs(filters=dg.RunsFilter(created_after=after), limit=1)
         return runs[0].run_id if runs else None
 
 
@@ -93,7 +99,7 @@ def drive(node: Node, proc: subprocess.Popen, seconds: float) -> float | None:
     t0, to_slot = time.monotonic(), None
     while proc.poll() is None and time.monotonic() - t0 < seconds:
         if to_slot is None:
-            run_id = node.run_of(proc.pid)
+            run_id = node.run_of(proc)
             if run_id is not None and run_id in node.claims()[0]:
                 to_slot = time.monotonic() - t0
         time.sleep(0.05)
@@ -157,7 +163,7 @@ def main() -> int:
         assert proc.wait() == 0, (tmp / "reference" / "ingest-01.log").read_text()[-3000:]
         ref_seconds = time.monotonic() - t0
         print(f"uninterrupted: {args.symbols} symbols x {len(sessions)} sessions ({first}..{last}) in {ref_seconds:.1f}s, "
-              f"slot after {ref_to_slot:.1f}s", flush=True)
+              f"slot after {ref_to_slot or 0:.1f}s", flush=True)
 
         node = Node(tmp / "faulted", args.symbols)
         kills = held_at_kill = 0
@@ -172,7 +178,7 @@ def main() -> int:
             if proc.poll() is not None:  # finished before the chosen moment: not a kill, go again
                 proc, restarted = node.ingest(first, last), False
                 continue
-            run_id = node.run_of(proc.pid)
+            run_id = node.run_of(proc)
             held_at_kill += run_id is not None and run_id in node.claims()[0]
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()

@@ -49,7 +49,7 @@ _UNFINISHED = [
 _RUN_BATCH = 1000
 
 
-def settings() -> dict:
+def run_settings() -> dict:
     """configs/runs.yml (reaper and wait settings)."""
     return load_config("runs")
 
@@ -134,7 +134,7 @@ def _fail(instance: dg.DagsterInstance, run: dg.DagsterRun, reason: str) -> None
 def reap_dead_runs(instance: dg.DagsterInstance) -> ReapReport:
     """Mark runs whose process is gone FAILED (with the reason) and free their slots and pending claims;
     free the leftover claims of finished or deleted runs after `reaper.finished_run_slot_grace_seconds`."""
-    cfg = settings()["reaper"]
+    cfg = run_settings()["reaper"]
     report = ReapReport()
     me = ProcessStamp.current()
     claims = pool_claims(instance)
@@ -179,8 +179,18 @@ def reap_dead_runs(instance: dg.DagsterInstance) -> ReapReport:
     return report
 
 
+def reap_before_launch(instance: dg.DagsterInstance) -> ReapReport | None:
+    """`reap_dead_runs` for an entry point about to launch a run: a failure to reap (e.g. a locked
+    sqlite file) is logged, not fatal; a run that then waits reaps again while it waits."""
+    try:
+        return reap_dead_runs(instance)
+    except Exception as exc:
+        log.warning(f"could not look for dead runs before launching: {exc}")
+        return None
+
+
 @dg.sensor(
-    minimum_interval_seconds=int(settings()["reaper"]["sensor_interval_seconds"]),
+    minimum_interval_seconds=int(run_settings()["reaper"]["sensor_interval_seconds"]),
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Marks runs whose process is gone (killed, crashed, power loss) FAILED and frees their pool slots, "
     "so a dead run never blocks a live one (configs/runs.yml `reaper`).",
@@ -200,7 +210,7 @@ def _describe_holders(instance: dg.DagsterInstance, pool: str, claims: list[Clai
         if run is None:
             out.append(f"run {run_id} (deleted)")
             continue
-        alive, process = run_liveness(instance, run, float(settings()["reaper"]["run_start_pid_slack_seconds"]))
+        alive, process = run_liveness(instance, run, float(run_settings()["reaper"]["run_start_pid_slack_seconds"]))
         out.append(f"run {run_id} ({run.job_name}, {run.status.value}, {process}, {alive.value})")
     return ", ".join(out)
 
@@ -209,7 +219,7 @@ class RunWatch:
     """Watches one in-process run from a background thread (see the module docstring)."""
 
     def __init__(self, instance: dg.DagsterInstance, run_id: str):
-        cfg = settings()["wait"]
+        cfg = run_settings()["wait"]
         self.instance, self.run_id = instance, run_id
         self.poll = float(cfg["poll_seconds"])
         self.report_every = float(cfg["report_every_seconds"])

@@ -23,7 +23,7 @@ from trademl.config import REPO_ROOT, load_config, settings
 from trademl.schemas import table_spec
 from trademl_assets.ingest_asset import asset_key_for
 from trademl_jobs.queue import PROBE_JOB, RANGE_END, RANGE_START, TASK_TAG, close_task, run_request_for_task, task_range
-from trademl_jobs.run_health import process_tags, reap_dead_runs, watch_run
+from trademl_jobs.run_health import process_tags, reap_before_launch, watch_run
 
 CLI_TASK_TAG = "trademl/cli_task_id"  # not TASK_TAG: the run-status sensors leave CLI-closed tasks alone
 # Expected RED checks fail the run by design; the CLI reports them itself, the UI shows the details.
@@ -41,7 +41,7 @@ def dagster_instance() -> dg.DagsterInstance:
     os.environ["DAGSTER_HOME"] = str(home)
     instance = dg.DagsterInstance.get()
     apply_pool_limits(instance)
-    reap_dead_runs(instance)
+    reap_before_launch(instance)
     return instance
 
 
@@ -107,7 +107,7 @@ def run_task(instance: dg.DagsterInstance, task: backfill.Task, extra_tags: dict
 def _execute(instance: dg.DagsterInstance, job: dg.JobDefinition, *, tags: dict[str, str], **kwargs) -> RangeRun:
     """Every in-process run goes through here: dead runs reaped first, the run tagged with this
     process and watched while it executes (slot waits reported, SIGINT/SIGTERM honoured)."""
-    reap_dead_runs(instance)
+    reap_before_launch(instance)
     run_id = str(uuid.uuid4())
     t0 = time.perf_counter()
     with watch_run(instance, run_id):
