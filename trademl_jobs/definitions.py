@@ -16,6 +16,7 @@ from trademl_jobs.schedules import (
     planner_light_schedule,
     qc_probe_schedule,
 )
+from trademl_jobs.run_health import run_health_sensor
 from trademl_jobs.sensors import queue_worker_sensor, task_failure_sensor, task_success_sensor
 from trademl_resources import ControlDbResource, LakeResource, VendorResource
 from trademl_resources.vendors import (
@@ -48,7 +49,7 @@ defs = dg.Definitions(
     asset_checks=[build_qc_check(DATASET_TABLES[d]) for d in _INGESTED],
     jobs=[ingest_job, audit_job, maintenance_job, qc_probe_job],
     schedules=[forward_ingest_schedule, planner_light_schedule, planner_heavy_schedule, maintenance_schedule, qc_probe_schedule],
-    sensors=[queue_worker_sensor, task_success_sensor, task_failure_sensor],
+    sensors=[queue_worker_sensor, task_success_sensor, task_failure_sensor, run_health_sensor],
     resources={
         "lake": LakeResource(),
         "control_db": ControlDbResource(),

@@ -1,7 +1,10 @@
 """Running the graph from the command line: every ingest is a real run on the project's Dagster instance.
 
 Runs are executed in-process through `ingest_job` (so they show up in the UI with their
-partitions and check results) and never one run per session: a range is one run.
+partitions and check results) and never one run per session: a range is one run. Every run is
+tagged with the process that executes it and watched while it runs (trademl_jobs/run_health.py):
+dead runs are reaped before each launch, a step waiting for a pool slot says who holds it, and
+SIGINT/SIGTERM stop a waiting run at once.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +23,7 @@ from trademl.config import REPO_ROOT, load_config, settings
 from trademl.schemas import table_spec
 from trademl_assets.ingest_asset import asset_key_for
 from trademl_jobs.queue import PROBE_JOB, RANGE_END, RANGE_START, TASK_TAG, close_task, run_request_for_task, task_range
+from trademl_jobs.run_health import process_tags, reap_before_launch, watch_run
 
 CLI_TASK_TAG = "trademl/cli_task_id"  # not TASK_TAG: the run-status sensors leave CLI-closed tasks alone
 # Expected RED checks fail the run by design; the CLI reports them itself, the UI shows the details.
@@ -26,7 +31,8 @@ _QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 def dagster_instance() -> dg.DagsterInstance:
-    """The project's persistent instance in DAGSTER_HOME (created with the project's dagster.yaml)."""
+    """The project's persistent instance in DAGSTER_HOME (created with the project's dagster.yaml),
+    with the vendor pools applied and runs whose process is gone reaped (their slots freed)."""
     home = settings().dagster_home
     home.mkdir(parents=True, exist_ok=True)
     target = home / "dagster.yaml"
@@ -35,6 +41,7 @@ def dagster_instance() -> dg.DagsterInstance:
     os.environ["DAGSTER_HOME"] = str(home)
     instance = dg.DagsterInstance.get()
     apply_pool_limits(instance)
+    reap_before_launch(instance)
     return instance
 
 
@@ -70,16 +77,13 @@ def materialize_range(
     run_config: dict = dict(_QUIET)
     if symbols:
         run_config["ops"] = {k.to_python_identifier(): {"config": {"symbols": list(symbols), "series": []}} for k in keys}
-    job = defs.resolve_job_def("ingest_job")
-    t0 = time.perf_counter()
-    result = job.execute_in_process(
-        instance=instance,
+    return _execute(
+        instance,
+        defs.resolve_job_def("ingest_job"),
         asset_selection=keys,
         run_config=run_config,
         tags={RANGE_START: first, RANGE_END: last, **(extra_tags or {})},
-        raise_on_error=False,
     )
-    return RangeRun(result.run_id, result.success, time.perf_counter() - t0)
 
 
 def run_task(instance: dg.DagsterInstance, task: backfill.Task, extra_tags: dict[str, str] | None = None) -> RangeRun:
@@ -91,14 +95,25 @@ def run_task(instance: dg.DagsterInstance, task: backfill.Task, extra_tags: dict
         first, last = task_range(task)
         symbols = [task.symbol] if task.symbol and task.symbol != "*" else None
         return materialize_range(instance, [task.dataset], first, last, symbols=symbols, extra_tags=extra_tags)
-    t0 = time.perf_counter()
-    result = defs.resolve_job_def(PROBE_JOB).execute_in_process(
-        instance=instance,
+    return _execute(
+        instance,
+        defs.resolve_job_def(PROBE_JOB),
         run_config={**request.run_config, **_QUIET},
         # Not TASK_TAG: the run-status sensors must leave a task this caller closes itself alone.
         tags={**{k: v for k, v in request.tags.items() if k != TASK_TAG}, **(extra_tags or {})},
-        raise_on_error=False,
     )
+
+
+def _execute(instance: dg.DagsterInstance, job: dg.JobDefinition, *, tags: dict[str, str], **kwargs) -> RangeRun:
+    """Every in-process run goes through here: dead runs reaped first, the run tagged with this
+    process and watched while it executes (slot waits reported, SIGINT/SIGTERM honoured)."""
+    reap_before_launch(instance)
+    run_id = str(uuid.uuid4())
+    t0 = time.perf_counter()
+    with watch_run(instance, run_id):
+        result = job.execute_in_process(
+            instance=instance, run_id=run_id, tags={**tags, **process_tags()}, raise_on_error=False, **kwargs
+        )
     return RangeRun(result.run_id, result.success, time.perf_counter() - t0)
 
 
