@@ -329,10 +329,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_ui(args: argparse.Namespace) -> int:
     from trademl_jobs.runner import dagster_instance
 
+    if args.automation:
+        os.environ["TRADEML_AUTOMATION"] = args.automation
+    from trademl_jobs.automation import automation_on
+
     dagster_instance()
     dagster = os.path.join(os.path.dirname(sys.executable), "dagster")
     cmd = [dagster, "dev", "-w", str(REPO_ROOT / "workspace.yaml"), "-h", args.host, "-p", str(args.port)]
     _say(f"Dagster UI on http://{args.host}:{args.port} (webserver + daemon; Ctrl-C stops both)")
+    _say(
+        "schedules and sensors start RUNNING (the node loop runs; `--automation off` to start them stopped)"
+        if automation_on()
+        else "automation off: schedules and sensors start STOPPED; runs happen only when you launch them"
+    )
     # `dagster dev` started from a script ignores SIGINT unless it is reset to default before exec.
     proc = subprocess.Popen(cmd, cwd=REPO_ROOT, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
@@ -386,6 +395,8 @@ def build_parser() -> argparse.ArgumentParser:
     ui = sub.add_parser("ui", help="Dagster webserver + daemon over the project's instance")
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", type=_positive_int, default=3000)
+    ui.add_argument("--automation", choices=("on", "off"), default=None,
+                    help="start schedules and sensors RUNNING (on, the default) or STOPPED (off); sets TRADEML_AUTOMATION")
     ui.set_defaults(func=cmd_ui)
     return p
 
