@@ -140,13 +140,7 @@ def task_tokens(dataset: str, n_sessions: int, cfg: Mapping[str, Any] | None = N
 
 def latest_completed_session(now: dt.datetime | None = None, lag_minutes: float = 0.0) -> dt.date:
     """The most recent XNYS session whose close (+ lag) is at or before `now` (UTC)."""
-    now = as_utc(now)
-    day = pd.Timestamp(now).tz_convert(calendar.EXCHANGE_TZ).tz_localize(None).normalize()
-    if calendar.is_session(day):
-        close = calendar.session_open_close(day)[1]
-        if close + pd.Timedelta(minutes=lag_minutes) <= pd.Timestamp(now):
-            return day.date()
-    return calendar.previous_session(day).date()
+    return calendar.latest_completed_session(as_utc(now), lag_minutes)
 
 
 def stage_window(now: dt.datetime | None = None) -> tuple[dt.date, dt.date]:

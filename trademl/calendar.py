@@ -187,3 +187,22 @@ def session_of(ts_utc: pd.Series | pd.DatetimeIndex) -> pd.DatetimeIndex:
 def weekday_holidays_for_partitions(start: DateLike, end: DateLike) -> list[str]:
     """Weekday holidays as YYYY-MM-DD strings: the exclusions that make a weekday cron equal XNYS sessions."""
     return [d.strftime("%Y-%m-%d") for d in holidays(start, end)]
+
+
+def latest_completed_session(now: dt.datetime | pd.Timestamp | None = None, lag_minutes: float = 0.0) -> dt.date:
+    """The most recent XNYS session whose close (+ `lag_minutes`) is at or before `now` (aware, UTC).
+
+    `now` defaults to the wall clock. A session after this one has not happened yet: no vendor can
+    hold its data, so the CLI rejects it and the synthetic market does not produce it.
+    """
+    if now is None:
+        stamp = pd.Timestamp.now(tz="UTC")
+    else:
+        stamp = pd.Timestamp(now)
+        if stamp.tzinfo is None:
+            raise ValueError("now must be timezone-aware (UTC); a naive time is ambiguous")
+        stamp = stamp.tz_convert("UTC")
+    day = stamp.tz_convert(EXCHANGE_TZ).tz_localize(None).normalize()
+    if is_session(day) and session_open_close(day)[1] + pd.Timedelta(minutes=lag_minutes) <= stamp:
+        return day.date()
+    return previous_session(day).date()

@@ -75,6 +75,7 @@ def build_ingest_asset(dataset: str, *, deps: tuple[str, ...] = (), description:
                 "amber": counts["AMBER"],
                 "red": counts["RED"],
                 "rejected_sessions": dg.MetadataValue.json(report.rejected),
+                "failed_sessions": dg.MetadataValue.json(report.failed_sessions),
                 "vendor": report.source_name,
             }
         )

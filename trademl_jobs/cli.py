@@ -26,6 +26,42 @@ class CliError(Exception):
     """A user error: printed as one line, exit code 2, never a traceback."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line (`trademl: error: ...`, exit 2), like every other error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        where = self.prog.removeprefix("trademl").strip()
+        self.exit(2, f"trademl: error: {where + ': ' if where else ''}{message} (see `{self.prog} --help`)\n")
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _log_level(value: str) -> str:
+    level = value.strip().upper()
+    if level not in LOG_LEVELS:
+        raise argparse.ArgumentTypeError(f"unknown log level {value!r}; choose one of {', '.join(LOG_LEVELS)}")
+    return level
+
+
+def _positive_int(value: str) -> int:
+    if not value.strip().isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value!r}")
+    return int(value)
+
+
+def _reject_unhappened(end: dt.date, name: str) -> None:
+    """Sessions after the latest completed XNYS session have no data anywhere yet: refuse them up front."""
+    latest = calendar.latest_completed_session()
+    later = calendar.sessions(calendar.next_session(latest), end) if end > latest else []
+    if len(later):
+        span = f"{later[0].date()}" + (f"..{later[-1].date()}" if len(later) > 1 else "")
+        raise CliError(
+            f"{name} {end} reaches past the latest completed XNYS session {latest}: {span} "
+            f"({len(later)} session{'s' if len(later) > 1 else ''}) not closed yet, so no vendor has data for them"
+        )
+
+
 def _say(msg: str) -> None:
     print(msg, flush=True)
 
@@ -110,6 +146,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         end = _parse_date(args.end, "--end")
     if end < start:
         raise CliError(f"--end {end} is before --start {start}")
+    _reject_unhappened(end, "--end")
     _say(f"auditing {', '.join(tables)} over {start}..{end}")
     report = backfill.audit_scan(tables, engine=_engine(), lake=Lake(settings().data_root), start=start, end=end)
     _say(str(report))
@@ -118,6 +155,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------------------------- backfill
 def _parse_budget(items: Sequence[str] | None) -> dict[str, int] | None:
+    from trademl.connectors.registry import vendor_names
+
     if not items:
         return None
     budget: dict[str, int] = {}
@@ -125,7 +164,9 @@ def _parse_budget(items: Sequence[str] | None) -> dict[str, int] | None:
         vendor, sep, n = item.partition("=")
         if not sep or not n.strip().isdigit():
             raise CliError(f"--budget {item!r} must look like vendor=N (e.g. synthetic=100)")
-        budget[vendor.strip()] = int(n)
+        if vendor.strip().lower() not in vendor_names():
+            raise CliError(f"--budget {item!r}: unknown vendor {vendor.strip()!r}; known vendors: {', '.join(vendor_names())}")
+        budget[vendor.strip().lower()] = int(n)
     return budget
 
 
@@ -155,6 +196,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     sessions = calendar.sessions(start, end)
     if len(sessions) == 0:
         raise CliError(f"no XNYS session between {start} and {end}")
+    _reject_unhappened(end, "--end")
     if args.vendor:
         from trademl.connectors.registry import check_vendor_setting
 
@@ -165,9 +207,51 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     instance = dagster_instance()
     _say(f"ingesting {args.dataset} {first}..{last} ({len(sessions)} sessions) from {settings().vendor}")
     run = materialize_range(instance, [args.dataset], first, last, symbols=symbols)
-    _say(f"run {run.run_id} {'succeeded' if run.success else 'failed (see the UI)'} in {run.seconds:.1f}s")
+    reasons = _why_failed(instance, run.run_id, args.dataset, first, last, symbols, run.success)
+    ok = run.success and not reasons
+    verdict = "succeeded" if ok else ("finished" if run.success else "failed")
+    if len(reasons) == 1:
+        _say(f"run {run.run_id} {verdict} in {run.seconds:.1f}s: {reasons[0]}")
+    else:
+        _say(f"run {run.run_id} {verdict} in {run.seconds:.1f}s" + (":" if reasons else ""))
+        for reason in reasons:
+            _say(f"  {reason}")
     _print_range_colours(args.dataset, first, last)
-    return 0 if run.success else 1
+    return 0 if ok else 1
+
+
+def _why_failed(
+    instance, run_id: str, dataset: str, first: str, last: str, symbols: list[str] | None, success: bool
+) -> list[str]:
+    """Why the run failed or fell short: its step errors, else which sessions are RED and why (vendor
+    reason, qc_code), and requested symbols nothing was stored for. Empty for a clean run."""
+    from trademl import control
+    from trademl.lake import Lake
+    from trademl.red_explanation import explain_red
+    from trademl_jobs.run_outcome import materialization_metadata, step_failure_messages
+
+    failures = step_failure_messages(instance, run_id)
+    if failures:
+        return failures
+    vendor_reasons: dict[str, str] = {}
+    vendor = settings().vendor
+    for meta in materialization_metadata(instance, run_id):
+        vendor_reasons.update(meta.get("failed_sessions") or {})
+        vendor_reasons.update(meta.get("rejected_sessions") or {})
+        vendor = str(meta.get("vendor") or vendor)
+    if success and not vendor_reasons and not symbols:
+        return []
+    table = DATASET_TABLES[dataset]
+    ledger = control.read_partition_status(_engine(), table, first, last)
+    red = ledger[ledger["status"] == "RED"]
+    stored: set[str] = set()
+    column = table_spec(table).symbol_column
+    if symbols and column:
+        import pyarrow.compute as pc
+
+        stored = {str(s) for s in pc.unique(Lake(settings().data_root).read(table, start=first, end=last, columns=[column])[column]).to_pylist()}
+    lines = explain_red(red, vendor_reasons, vendor=vendor, first=first, last=last, requested_symbols=symbols, stored_symbols=stored)
+    return lines or ([] if success else ["failed checks (see the UI)"])
 
 
 def _print_range_colours(dataset: str, first: str, last: str) -> None:
@@ -190,6 +274,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     os.environ.setdefault("TRADEML_SYNTHETIC_N_SYMBOLS", str(args.symbols or cfg["symbols"]))
     os.environ.setdefault("TRADEML_SYNTHETIC_SIGNAL_STRENGTH", str(cfg["signal_strength"]))
     end = _parse_date(args.end or cfg["end"], "--end")
+    _reject_unhappened(end, "--end")
     n_daily = args.sessions or int(cfg["daily_sessions"])
     n_minute = int(cfg["minute_sessions"])
     daily = calendar.sessions(calendar.previous_session(end, n_daily + 5), end)[-n_daily:]
@@ -244,10 +329,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_ui(args: argparse.Namespace) -> int:
     from trademl_jobs.runner import dagster_instance
 
+    if args.automation:
+        os.environ["TRADEML_AUTOMATION"] = args.automation
+    from trademl_jobs.automation import automation_on
+
     dagster_instance()
     dagster = os.path.join(os.path.dirname(sys.executable), "dagster")
     cmd = [dagster, "dev", "-w", str(REPO_ROOT / "workspace.yaml"), "-h", args.host, "-p", str(args.port)]
     _say(f"Dagster UI on http://{args.host}:{args.port} (webserver + daemon; Ctrl-C stops both)")
+    _say(
+        "schedules and sensors start RUNNING (the node loop runs; `--automation off` to start them stopped)"
+        if automation_on()
+        else "automation off: schedules and sensors start STOPPED; runs happen only when you launch them"
+    )
     # `dagster dev` started from a script ignores SIGINT unless it is reset to default before exec.
     proc = subprocess.Popen(cmd, cwd=REPO_ROOT, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
@@ -259,13 +353,14 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="trademl", description=__doc__)
-    p.add_argument("--log-level", default=os.environ.get("TRADEML_LOG_LEVEL", "WARNING"))
+    p = _Parser(prog="trademl", description=__doc__)
+    p.add_argument("--log-level", type=_log_level, default=os.environ.get("TRADEML_LOG_LEVEL", "WARNING"),
+                   help=f"one of {', '.join(LOG_LEVELS)} (default: $TRADEML_LOG_LEVEL or WARNING)")
     sub = p.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="materialize the demo window of the synthetic market and backfill its outage")
-    demo.add_argument("--symbols", type=int, default=None)
-    demo.add_argument("--sessions", type=int, default=None)
+    demo.add_argument("--symbols", type=_positive_int, default=None)
+    demo.add_argument("--sessions", type=_positive_int, default=None)
     demo.add_argument("--end", default=None, help="last session (YYYY-MM-DD); default from configs/demo.yml")
     demo.set_defaults(func=cmd_demo)
 
@@ -285,7 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     bf_sub = bf.add_subparsers(dest="backfill_command", required=True)
     run = bf_sub.add_parser("run", help="drain the backfill queue through Dagster runs")
     run.add_argument("--budget", nargs="*", default=None, help="per-vendor caps for this run, e.g. synthetic=100")
-    run.add_argument("--max-tasks", type=int, default=None)
+    run.add_argument("--max-tasks", type=_positive_int, default=None, help="stop after this many tasks (>= 1)")
     run.set_defaults(func=cmd_backfill)
 
     ing = sub.add_parser("ingest", help="one single-run materialization of a dataset over a date range")
@@ -299,7 +394,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     ui = sub.add_parser("ui", help="Dagster webserver + daemon over the project's instance")
     ui.add_argument("--host", default="127.0.0.1")
-    ui.add_argument("--port", type=int, default=3000)
+    ui.add_argument("--port", type=_positive_int, default=3000)
+    ui.add_argument("--automation", choices=("on", "off"), default=None,
+                    help="start schedules and sensors RUNNING (on, the default) or STOPPED (off); sets TRADEML_AUTOMATION")
     ui.set_defaults(func=cmd_ui)
     return p
 

@@ -7,6 +7,7 @@ import dagster as dg
 
 from trademl import backfill, calendar, qc_probe
 from trademl.config import load_config
+from trademl_jobs.automation import schedule_status
 from trademl_jobs.jobs import audit_job, ingest_job, maintenance_job, qc_probe_job
 from trademl_resources import ControlDbResource, VendorResource
 
@@ -17,7 +18,7 @@ TZ = calendar.EXCHANGE_TZ
     job=ingest_job,
     cron_schedule="*/15 * * * *",
     execution_timezone=TZ,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
+    default_status=schedule_status(),
     description="Every 15 min: enqueue FORWARD tasks for today's session once its data is due; the queue worker runs them.",
 )
 def forward_ingest_schedule(context: dg.ScheduleEvaluationContext, control_db: ControlDbResource):
@@ -32,7 +33,7 @@ planner_light_schedule = dg.ScheduleDefinition(
     cron_schedule="0 */4 * * *",
     execution_timezone=TZ,
     run_config={"ops": {"audit_op": {"config": {"heavy": False, "tables": []}}}},
-    default_status=dg.DefaultScheduleStatus.RUNNING,
+    default_status=schedule_status(),
     description="PlannerLoop light run: audit_scan of active tables every 4 hours.",
 )
 
@@ -42,7 +43,7 @@ planner_heavy_schedule = dg.ScheduleDefinition(
     cron_schedule="0 2 * * *",
     execution_timezone=TZ,
     run_config={"ops": {"audit_op": {"config": {"heavy": True, "tables": []}}}},
-    default_status=dg.DefaultScheduleStatus.RUNNING,
+    default_status=schedule_status(),
     description="PlannerLoop heavy run at 02:00: full audit and purge of old FAILED tasks.",
 )
 
@@ -51,7 +52,7 @@ planner_heavy_schedule = dg.ScheduleDefinition(
     job=maintenance_job,
     cron_schedule="30 2 * * *",
     execution_timezone=TZ,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
+    default_status=schedule_status(),
     description="MaintenanceLoop at 02:30: QC refresh and nightly export to exports/nightly/YYYY-MM-DD/.",
 )
 def maintenance_schedule(context: dg.ScheduleEvaluationContext):
@@ -63,7 +64,7 @@ def maintenance_schedule(context: dg.ScheduleEvaluationContext):
     job=qc_probe_job,
     cron_schedule="0 3 * * *",
     execution_timezone=TZ,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
+    default_status=schedule_status(),
     description="03:00: queue QC_PROBE tasks (configs/backfill.yml qc_probe) where a second vendor with keys is routed; the queue worker runs them.",
 )
 def qc_probe_schedule(context: dg.ScheduleEvaluationContext, control_db: ControlDbResource, vendor: VendorResource):

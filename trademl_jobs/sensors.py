@@ -5,6 +5,7 @@ import dagster as dg
 
 from trademl import backfill
 from trademl.config import load_config
+from trademl_jobs.automation import sensor_status
 from trademl_jobs.jobs import ingest_job, qc_probe_job
 from trademl_jobs.queue import TASK_TAG, close_task, run_request_for_task
 from trademl_resources import ControlDbResource
@@ -15,7 +16,7 @@ SENSOR_OWNER = "dagster-queue-worker"
 @dg.sensor(
     jobs=[ingest_job, qc_probe_job],
     minimum_interval_seconds=30,
-    default_status=dg.DefaultSensorStatus.RUNNING,
+    default_status=sensor_status(),
     description="Leases backfill_queue tasks by (priority, created_at) within vendor budgets and launches one range run per task.",
 )
 def queue_worker_sensor(context: dg.SensorEvaluationContext, control_db: ControlDbResource):
@@ -42,7 +43,7 @@ def _close(context: dg.RunStatusSensorContext, control_db: ControlDbResource, ok
 @dg.run_status_sensor(
     run_status=dg.DagsterRunStatus.SUCCESS,
     monitored_jobs=[ingest_job, qc_probe_job],
-    default_status=dg.DefaultSensorStatus.RUNNING,
+    default_status=sensor_status(),
     description="Marks a queue task DONE (or FAILED with backoff if sessions stayed RED) when its run succeeds.",
 )
 def task_success_sensor(context: dg.RunStatusSensorContext, control_db: ControlDbResource):
@@ -51,7 +52,7 @@ def task_success_sensor(context: dg.RunStatusSensorContext, control_db: ControlD
 
 @dg.run_failure_sensor(
     monitored_jobs=[ingest_job, qc_probe_job],
-    default_status=dg.DefaultSensorStatus.RUNNING,
+    default_status=sensor_status(),
     description="Marks a queue task FAILED with exponential backoff (or DONE if its sessions are GREEN after all) when its run fails.",
 )
 def task_failure_sensor(context: dg.RunFailureSensorContext, control_db: ControlDbResource):

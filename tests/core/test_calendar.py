@@ -72,3 +72,35 @@ def test_bad_ranges_are_value_errors():
         calendar.sessions("yesterday-ish", "2024-01-01")
     with pytest.raises(ValueError, match="not an XNYS session"):
         calendar.session_open_close(dt.date(2024, 7, 4))
+
+
+# ---------------------------------------------------------------------------------------------- latest completed session
+def _utc(text: str) -> pd.Timestamp:
+    return pd.Timestamp(text, tz="UTC")
+
+
+def test_latest_completed_session_is_today_once_the_close_has_passed():
+    assert calendar.latest_completed_session(_utc("2025-03-04 21:00")) == dt.date(2025, 3, 4)  # close 21:00 UTC (EST)
+
+
+def test_latest_completed_session_is_the_previous_one_before_the_close():
+    assert calendar.latest_completed_session(_utc("2025-03-04 20:59")) == dt.date(2025, 3, 3)
+
+
+def test_latest_completed_session_waits_for_the_publication_lag():
+    assert calendar.latest_completed_session(_utc("2025-03-04 21:10"), lag_minutes=15) == dt.date(2025, 3, 3)
+    assert calendar.latest_completed_session(_utc("2025-03-04 21:15"), lag_minutes=15) == dt.date(2025, 3, 4)
+
+
+def test_latest_completed_session_honours_half_days_and_dst():
+    assert calendar.latest_completed_session(_utc("2024-11-29 18:00")) == dt.date(2024, 11, 29)  # 13:00 EST close
+    assert calendar.latest_completed_session(_utc("2024-07-01 20:00")) == dt.date(2024, 7, 1)  # 16:00 EDT
+
+
+def test_latest_completed_session_over_a_weekend_and_holiday_is_the_last_trading_day():
+    assert calendar.latest_completed_session(_utc("2025-04-21 12:00")) == dt.date(2025, 4, 17)  # Good Friday + weekend
+
+
+def test_latest_completed_session_rejects_a_naive_time():
+    with pytest.raises(ValueError, match="timezone-aware"):
+        calendar.latest_completed_session(pd.Timestamp("2025-03-04 21:00"))

@@ -172,6 +172,9 @@ class SyntheticConfig(_Strict):
     seed: int = Field(default=7, ge=0, lt=2**63)
     n_symbols: int = Field(default=100, ge=1, le=9999)
     origin: dt.date = dt.date(2018, 1, 2)
+    # Last session the market has published; None = the latest session closed (+ publication lag)
+    # by the wall clock. Nothing is ever produced for a later session: it has not happened yet.
+    end: dt.date | None = None
     signal_strength: float = Field(default=0.0, ge=-0.9, le=0.9)
     signal_lookback: int = Field(default=5, ge=1, le=250)
     minute_missing_prob: float = Field(default=0.002, ge=0.0, le=0.5)

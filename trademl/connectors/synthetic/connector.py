@@ -8,6 +8,7 @@ the same session twice — from any request range, in any process — gives byte
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import threading
@@ -114,7 +115,51 @@ class SyntheticConnector(Connector):
         return np.sort(idx)
 
     # ---------------------------------------------------------------------------------------- fetch
+    def published_through(self, now: dt.datetime | None = None) -> dt.date:
+        """The last session this market has data for: its configured `end`, else the latest session
+        whose close + publication lag has passed on the wall clock (`now`, aware UTC)."""
+        latest = calendar.latest_completed_session(now, self.config.publication_lag_minutes)
+        return latest if self.config.end is None else min(self.config.end, latest)
+
+    def _unservable(self, request: FetchRequest) -> tuple[FetchRequest | None, dict[str, str]]:
+        """`request` narrowed to what this market can serve, and why each other session is not served.
+
+        Sessions after `published_through` have not happened; sessions before the origin precede
+        the market's history (macro vintages and the exchange calendar are exempt: the former has
+        `macro.history_years` of back history, the latter is published in advance). A request
+        naming only symbols this market never listed fails every session with UNKNOWN_SYMBOL.
+        """
+        start, end, failed = request.start, request.end, {}
+        sessions = calendar.sessions(request.start, request.end)
+        if request.dataset != "calendars":
+            last = self.published_through()
+            late = sessions[sessions > pd.Timestamp(last)]
+            failed.update({s.date().isoformat(): f"NOT_PUBLISHED: {s.date()} is after the latest completed session {last}" for s in late})
+            end = min(end, last)
+        if request.dataset not in ("calendars", "macros_fred"):
+            early = sessions[sessions < pd.Timestamp(self.config.origin)]
+            failed.update(
+                {s.date().isoformat(): f"BEFORE_HISTORY: the synthetic market's history starts {self.config.origin}" for s in early}
+            )
+            start = max(start, self.config.origin)
+        if request.symbols and request.dataset not in ("macros_fred", "calendars") and len(self._symbol_index(request.symbols)) == 0:
+            reason = f"UNKNOWN_SYMBOL: the synthetic market lists no symbol {', '.join(request.symbols)}"
+            failed.update({s.date().isoformat(): reason for s in sessions})
+            return None, failed
+        if end < start:
+            return None, failed
+        return dataclasses.replace(request, start=start, end=end), failed
+
     def _fetch(self, request: FetchRequest) -> FetchResult:
+        served, unservable = self._unservable(request)
+        if served is None:
+            empty = pd.DataFrame(columns=table_spec(request.dataset).schema.names)
+            return FetchResult(request.dataset, self._with_metadata(request.dataset, empty), self.source_name, unservable)
+        result = self._fetch_served(served)
+        result.failed_sessions.update(unservable)
+        return result
+
+    def _fetch_served(self, request: FetchRequest) -> FetchResult:
         sessions = calendar.sessions(request.start, request.end)
         builders: dict[str, Callable[[FetchRequest, int, int, np.ndarray], pd.DataFrame]] = {
             "equities_eod": self._daily_bars,
