@@ -176,6 +176,44 @@ def all_sessions_index() -> pd.DatetimeIndex:
     return pd.DatetimeIndex(s.tz_localize(None) if s.tz is not None else s, name="session")
 
 
+def sessions_on_or_after(dates: pd.Series | pd.DatetimeIndex | np.ndarray | list) -> pd.DatetimeIndex:
+    """Each date moved to the first session on or after it: itself when it is a session, else the next one.
+
+    This is the session at which information dated on a non-session (a weekend, an exchange
+    holiday such as Good Friday) first becomes actionable. Vectorised (one searchsorted); NaT stays
+    NaT, and so does a date after the calendar's last session. Time of day is ignored.
+    """
+    idx = pd.DatetimeIndex(pd.to_datetime(dates))
+    if idx.tz is not None:
+        idx = idx.tz_convert(EXCHANGE_TZ).tz_localize(None)
+    idx = idx.normalize()
+    all_sessions = all_sessions_index()
+    pos = all_sessions.searchsorted(idx.to_numpy(), side="left")
+    ok = ~idx.isna() & (pos < len(all_sessions))
+    out = np.full(len(idx), np.datetime64("NaT"), dtype="datetime64[ns]")
+    out[ok] = all_sessions.to_numpy()[pos[ok]]
+    return pd.DatetimeIndex(out, name="session")
+
+
+def days_served_by(start: DateLike, end: DateLike) -> tuple[dt.date, dt.date] | None:
+    """The calendar days whose first session on or after them lies in the sessions of [start, end].
+
+    For the sessions s_0..s_n of [start, end] that is (the session before s_0, s_n]: a weekend or
+    holiday belongs to the session after it, so the days between the previous session and s_0 are
+    served by s_0, and the days after s_n by the next session (outside the range). Consecutive
+    session ranges therefore give consecutive, non-overlapping day windows. None when [start, end]
+    holds no session.
+    """
+    inside = sessions(start, end)
+    if len(inside) == 0:
+        return None
+    first, last = inside[0], inside[-1]
+    all_sessions = all_sessions_index()
+    pos = all_sessions.searchsorted(first, side="left")
+    lo = all_sessions[pos - 1] + pd.Timedelta(days=1) if pos > 0 else first
+    return lo.date(), last.date()
+
+
 def session_of(ts_utc: pd.Series | pd.DatetimeIndex) -> pd.DatetimeIndex:
     """The exchange-local trading date of UTC instants (no session check; convert, then take the date)."""
     idx = pd.DatetimeIndex(ts_utc)

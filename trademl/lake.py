@@ -1,8 +1,8 @@
 """The Parquet + zstd partition store behind every lake table (SSOT 2.1, 2.4 idempotency rules).
 
 Layout: ``{root}/{layer}/{table}/date=YYYY-MM-DD/v00001.parquet`` plus ``_manifest.json`` per
-partition (one partition = one session date and every symbol of it; ``raw/macros_fred`` is keyed
-by ``vintage_date`` but uses the same ``date=`` directory name).
+partition (one partition = one session date and every symbol of it; ``raw/macros_fred`` is
+partitioned by the session of each vintage, its ``date`` column).
 
 Guarantees:
 

@@ -159,15 +159,21 @@ OPTIONS_NBBO = TableSpec(
 MACROS_FRED = TableSpec(
     name="raw/macros_fred",
     schema=_schema(
+        _f("date", pa.date32(), nullable=False),
         _f("series_id", pa.string(), nullable=False),
         _f("observation_date", pa.date32(), nullable=False),
         _f("value", pa.float64()),
         _f("vintage_date", pa.date32(), nullable=False),
     ),
-    partition_column="vintage_date",
+    partition_column="date",
     key=("series_id", "observation_date", "vintage_date"),
     symbol_column="series_id",
-    description="Macro observations by vintage: a row is what was published on vintage_date (ALFRED realtime_start).",
+    description=(
+        "Macro observations by vintage: a row is a value new or revised at vintage_date (the ALFRED vintage, "
+        "which may be a weekend or an exchange holiday); date is the first session on or after vintage_date, "
+        "when the market can act on it, and partitions the table."
+    ),
+    extra_checks=("vintage_session",),
 )
 
 CORP_ACTIONS = TableSpec(
@@ -413,8 +419,31 @@ def conform(
         allowed = pa.array(["SPLIT", "DIVIDEND", "SPINOFF", "DELISTING", "SYMBOL_CHANGE"])
         if not pc.all(pc.is_in(table.column("event_type"), value_set=allowed)).as_py():
             raise SchemaViolation(f"event_type must be one of {allowed.to_pylist()}", table=name, vendor=vendor)
+    if "vintage_session" in spec.extra_checks:
+        _check_vintage_session(spec, table, vendor)
     _check_unique_key(spec, table, vendor)
     return table.cast(spec.schema)
+
+
+def _check_vintage_session(spec: TableSpec, table: pa.Table, vendor: str | None) -> None:
+    """Reject rows whose ``date`` is not the first session on or after their ``vintage_date``.
+
+    A vintage published on a weekend or holiday belongs to the next session's partition, never
+    to an earlier one (look-ahead) nor a later one (a value hidden from sessions that knew it).
+    """
+    from trademl import calendar  # the calendar loads exchange_calendars; only this check needs it
+
+    vintage = table.column("vintage_date").cast(pa.timestamp("s")).to_numpy(zero_copy_only=False)
+    expected = calendar.sessions_on_or_after(vintage).to_numpy().astype("datetime64[D]")
+    stored = table.column("date").to_numpy(zero_copy_only=False).astype("datetime64[D]")
+    bad = stored != expected
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        row = table.slice(i, 1).to_pylist()[0]
+        raise SchemaViolation(
+            f"vintage_date {row['vintage_date']} belongs to the session {expected[i]}, not date {row['date']}",
+            table=spec.name, vendor=vendor, symbol=str(row.get(spec.symbol_column)), session=str(row["date"]),
+        )
 
 
 def sorted_by(table: pa.Table, keys: Sequence[str], *, strict: bool = False) -> bool:

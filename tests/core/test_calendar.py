@@ -104,3 +104,18 @@ def test_latest_completed_session_over_a_weekend_and_holiday_is_the_last_trading
 def test_latest_completed_session_rejects_a_naive_time():
     with pytest.raises(ValueError, match="timezone-aware"):
         calendar.latest_completed_session(pd.Timestamp("2025-03-04 21:00"))
+
+
+def test_sessions_on_or_after_moves_weekends_and_holidays_to_the_next_session():
+    got = calendar.sessions_on_or_after(["2024-03-28", "2024-03-29", "2024-03-30", "2024-07-04", pd.Timestamp("2024-05-18 15:00"), None])
+    assert [d.strftime("%Y-%m-%d") if not pd.isna(d) else None for d in got] == [
+        "2024-03-28", "2024-04-01", "2024-04-01", "2024-07-05", "2024-05-20", None,
+    ]
+
+
+def test_days_served_by_sessions_tile_the_calendar_without_overlap():
+    assert calendar.days_served_by("2024-04-01", "2024-04-05") == (dt.date(2024, 3, 29), dt.date(2024, 4, 5))
+    assert calendar.days_served_by("2024-03-29", "2024-03-31") is None  # Good Friday + weekend: no session
+    assert calendar.days_served_by("2024-03-25", "2024-03-30") == (dt.date(2024, 3, 23), dt.date(2024, 3, 28))
+    a, b = calendar.days_served_by("2024-07-01", "2024-07-03"), calendar.days_served_by("2024-07-04", "2024-07-12")
+    assert b[0] == a[1] + dt.timedelta(days=1) == dt.date(2024, 7, 4)

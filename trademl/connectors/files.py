@@ -307,15 +307,17 @@ class FilesConnector(Connector):
         else:
             vintage = next_session_on_or_after(obs + pd.Timedelta(days=mapping.vintage_lag_days or 0))
         value = pd.to_numeric(data["value"], errors="coerce")
+        session = next_session_on_or_after(vintage)  # a weekend/holiday vintage is acted on at the next session
         frame = pd.DataFrame(
             {
+                "date": session.dt.date.to_numpy(),
                 "series_id": data["series_id"].astype(str).to_numpy(),
                 "observation_date": obs.dt.date.to_numpy(),
                 "value": value.to_numpy(dtype="float64"),
                 "vintage_date": vintage.dt.date.to_numpy(),
             }
         )
-        frame = frame[date_range_mask(vintage, request.start, request.end).to_numpy() & vintage.notna().to_numpy()]
+        frame = frame[date_range_mask(session, request.start, request.end).to_numpy() & session.notna().to_numpy()]
         if frame.empty:
             return empty_frame("macros_fred")
         frame = frame.assign(

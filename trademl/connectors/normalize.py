@@ -295,14 +295,8 @@ def failed_sessions(
 
 
 def next_session_on_or_after(dates: pd.Series) -> pd.Series:
-    """Each date rolled forward to the first XNYS session on or after it (vectorised searchsorted)."""
-    d = pd.to_datetime(dates).dt.normalize()
-    all_sessions = calendar.all_sessions_index()
-    pos = all_sessions.searchsorted(d.to_numpy(), side="left")
-    out = pd.Series(pd.NaT, index=d.index, dtype="datetime64[ns]")
-    ok = d.notna().to_numpy() & (pos < len(all_sessions))
-    out[ok] = all_sessions[pos[ok]]
-    return out
+    """Each date rolled forward to the first XNYS session on or after it (`calendar.sessions_on_or_after`)."""
+    return pd.Series(calendar.sessions_on_or_after(dates).to_numpy(), index=dates.index, dtype="datetime64[ns]")
 
 
 def first_session_closing_after(ts_utc: pd.Series) -> pd.Series:

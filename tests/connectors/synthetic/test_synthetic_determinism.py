@@ -19,8 +19,7 @@ def test_same_request_to_two_connectors_gives_identical_frames(make_connector, d
 def test_sub_range_equals_slice_of_larger_range(make_connector, dataset):
     big = fetch(make_connector(signal_strength=0.05), dataset, "2024-01-02", "2024-12-31" if dataset != "equities_minute" else "2024-01-10")
     small = fetch(make_connector(signal_strength=0.05), dataset, "2024-01-08", "2024-01-09")
-    part = "vintage_date" if dataset == "macros_fred" else "date"
-    day = pd.to_datetime(big[part])
+    day = pd.to_datetime(big["date"])
     expected = big[(day >= "2024-01-08") & (day <= "2024-01-09")].reset_index(drop=True)
     assert len(small) > 0 or dataset == "corp_actions"
     pd.testing.assert_frame_equal(small, expected)

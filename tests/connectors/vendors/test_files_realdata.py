@@ -109,3 +109,15 @@ def test_mapping_without_required_columns_is_rejected_with_its_name():
     with pytest.raises(ValueError, match="mapping 'bad': no column or constant for \\['close'"):
         FileMapping.from_dict("bad", {"dataset": "equities_eod", "path": "x.csv", "columns": {
             "symbol": "s", "date": "d", "open": "o", "high": "h", "low": "l", "volume": "v"}})
+
+
+def test_a_file_vintage_on_a_weekend_keeps_its_date_and_is_served_with_the_next_session(tmp_path):
+    (tmp_path / "cpi.csv").write_text("series_id,observation_date,value,vintage_date\n"
+                                      "CPI,2024-02-01,310.3,2024-03-16\nCPI,2024-01-01,309.7,2024-03-15\n")
+    mapping = FileMapping.from_dict("cpi", {"dataset": "macros_fred", "path": "cpi.csv", "columns": {
+        "series_id": "series_id", "observation_date": "observation_date", "value": "value", "vintage_date": "vintage_date"}})
+    conn = FilesConnector([mapping], root=tmp_path)
+    monday = conn.fetch(FetchRequest("macros_fred", dt.date(2024, 3, 18), dt.date(2024, 3, 18))).frame
+    assert monday[["date", "vintage_date", "value"]].astype(str).values.tolist() == [["2024-03-18", "2024-03-16", "310.3"]]
+    friday = conn.fetch(FetchRequest("macros_fred", dt.date(2024, 3, 15), dt.date(2024, 3, 15))).frame
+    assert friday["vintage_date"].astype(str).tolist() == ["2024-03-15"]

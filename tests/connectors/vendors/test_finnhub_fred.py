@@ -106,7 +106,74 @@ def test_alfred_returns_one_row_per_vintage_in_the_window(monkeypatch, mount, cl
     frame = conn.fetch(FetchRequest("macros_fred", dt.date(2024, 2, 1), dt.date(2024, 3, 29), series=("GDPC1",))).frame
     assert frame["vintage_date"].astype(str).tolist() == ["2024-02-28", "2024-03-28"]
     assert frame["value"].tolist() == [22507.4, 22679.3]
-    assert sim.seen[0].args["realtime_start"] == "2024-02-01" and sim.seen[0].args["realtime_end"] == "2024-03-29"
+    assert frame["date"].astype(str).tolist() == ["2024-02-28", "2024-03-28"]
+    # 2024-03-29 is Good Friday: the sessions run to 03-28, so that is where the vintage window ends.
+    assert sim.paths() == ["/fred/series/vintagedates", "/fred/series/observations"]
+    assert (sim.seen[0].args["realtime_start"], sim.seen[0].args["realtime_end"]) == ("2024-02-01", "2024-03-28")
+    conform("macros_fred", frame, vendor="alfred")
+
+
+# A monthly series whose January value, first printed long ago, is still current in March.
+MONTHLY = {"INDPRO": [
+    _obs("2023-12-01", "102.1", "2024-01-17", "2024-02-14"),
+    _obs("2023-12-01", "102.4", "2024-02-15", "2024-03-28"),
+    _obs("2023-12-01", "102.2", "2024-03-29"),  # revised on Good Friday
+    _obs("2024-01-01", "101.0", "2024-02-15", "2024-03-15"),
+    _obs("2024-01-01", "101.3", "2024-03-16"),  # revised on a Saturday
+    _obs("2024-02-01", "101.9", "2024-03-16"),
+]}
+
+
+def test_fred_sim_clips_real_time_periods_to_the_requested_window(monkeypatch, mount, clock, generous):
+    sim = FredSim(key=FRED_KEY, observations=MONTHLY)
+    url = mount(sim)
+    import requests
+
+    doc = requests.get(f"{url}/fred/series/observations", params={
+        "series_id": "INDPRO", "file_type": "json", "api_key": FRED_KEY, "realtime_start": "2024-03-01", "realtime_end": "2024-03-20",
+    }, timeout=5).json()
+    got = [(o["date"], o["realtime_start"], o["realtime_end"]) for o in doc["observations"]]
+    assert got == [
+        ("2023-12-01", "2024-03-01", "2024-03-20"),  # published 2024-02-15, clipped to the window
+        ("2024-01-01", "2024-03-01", "2024-03-15"),
+        ("2024-01-01", "2024-03-16", "2024-03-20"),
+        ("2024-02-01", "2024-03-16", "2024-03-20"),
+    ]
+    dates = requests.get(f"{url}/fred/series/vintagedates", params={
+        "series_id": "INDPRO", "file_type": "json", "api_key": FRED_KEY, "realtime_start": "2024-02-01",
+    }, timeout=5).json()["vintage_dates"]
+    assert dates == ["2024-02-15", "2024-03-16", "2024-03-29"]
+
+
+def test_alfred_keeps_only_values_new_or_revised_in_the_window_despite_clipping(monkeypatch, mount, clock, generous):
+    monkeypatch.setenv("FRED_API_KEY", FRED_KEY)
+    sim = FredSim(key=FRED_KEY, observations=MONTHLY)
+    conn = AlfredConnector(base_url=mount(sim), limits=generous, clock=clock, sleep=clock.sleep)
+    frame = conn.fetch(FetchRequest("macros_fred", dt.date(2024, 3, 1), dt.date(2024, 3, 22), series=("INDPRO",))).frame
+    rows = list(zip(frame["observation_date"].astype(str), frame["vintage_date"].astype(str), frame["value"]))
+    assert rows == [("2024-01-01", "2024-03-16", 101.3), ("2024-02-01", "2024-03-16", 101.9)]
+    obs = [r for r in sim.seen if r.path.endswith("observations")][0]
+    assert obs.args["realtime_start"] == "2024-02-29"  # one day before the window: clipped periods began earlier
+
+
+def test_alfred_weekend_and_good_friday_vintages_go_to_the_next_session(monkeypatch, mount, clock, generous):
+    monkeypatch.setenv("FRED_API_KEY", FRED_KEY)
+    sim = FredSim(key=FRED_KEY, observations=MONTHLY)
+    conn = AlfredConnector(base_url=mount(sim), limits=generous, clock=clock, sleep=clock.sleep)
+    march = conn.fetch(FetchRequest("macros_fred", dt.date(2024, 3, 18), dt.date(2024, 3, 28), series=("INDPRO",))).frame
+    assert len(march) == 2 and set(march["vintage_date"].astype(str)) == {"2024-03-16"}  # Saturday -> Monday 03-18
+    assert set(march["date"].astype(str)) == {"2024-03-18"}
+    april = conn.fetch(FetchRequest("macros_fred", dt.date(2024, 4, 1), dt.date(2024, 4, 5), series=("INDPRO",))).frame
+    assert april[["date", "vintage_date", "value"]].astype(str).values.tolist() == [["2024-04-01", "2024-03-29", "102.2"]]
+
+
+def test_alfred_window_without_vintages_asks_no_observations_and_reports_no_failure(monkeypatch, mount, clock, generous):
+    monkeypatch.setenv("FRED_API_KEY", FRED_KEY)
+    sim = FredSim(key=FRED_KEY, observations=MONTHLY)
+    conn = AlfredConnector(base_url=mount(sim), limits=generous, clock=clock, sleep=clock.sleep)
+    result = conn.fetch(FetchRequest("macros_fred", dt.date(2024, 3, 4), dt.date(2024, 3, 8), series=("INDPRO",)))
+    assert result.frame.empty and result.failed_sessions == {}
+    assert sim.paths() == ["/fred/series/vintagedates"]
 
 
 def test_fred_bad_key_names_the_variable_and_never_logs_it(monkeypatch, mount, clock, generous, caplog):

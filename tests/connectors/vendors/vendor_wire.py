@@ -302,38 +302,93 @@ class FinnhubSim(VendorSim):
         return status(404)
 
 
-class FredSim(VendorSim):
-    """FRED/ALFRED /fred/series/observations: api_key query parameter, limit/offset pagination, '.' missing."""
+FRED_EARLIEST, FRED_LATEST = "1776-07-04", "9999-12-31"  # FRED's open real-time bounds
 
-    def __init__(self, *, key: str, observations: dict[str, list[dict[str, str]]], page_cap: int = 100_000) -> None:
+
+def alfred_periods(vintages: pd.DataFrame) -> list[dict[str, str]]:
+    """ALFRED real-time periods from new-or-revised rows (``observation_date``, ``vintage_date``, ``value``).
+
+    Each row's period runs from its vintage to the day before the observation's next vintage
+    (``9999-12-31`` while current), the way FRED stores a series' history. Values are strings
+    (``"."`` for a missing value), dates ``YYYY-MM-DD``.
+    """
+    rows = vintages.assign(
+        observation_date=pd.to_datetime(vintages["observation_date"]),
+        vintage_date=pd.to_datetime(vintages["vintage_date"]),
+    ).sort_values(["observation_date", "vintage_date"])
+    nxt = rows.groupby("observation_date")["vintage_date"].shift(-1) - pd.Timedelta(days=1)
+    value = rows["value"].map(lambda v: "." if pd.isna(v) else f"{v:g}")
+    return pd.DataFrame({
+        "realtime_start": rows["vintage_date"].dt.strftime("%Y-%m-%d"),
+        "realtime_end": nxt.dt.strftime("%Y-%m-%d").fillna(FRED_LATEST),
+        "date": rows["observation_date"].dt.strftime("%Y-%m-%d"),
+        "value": value,
+    }).to_dict("records")
+
+
+class FredSim(VendorSim):
+    """FRED/ALFRED: /fred/series/observations and /fred/series/vintagedates as FRED answers them.
+
+    ``observations`` holds each series' full real-time history: ALFRED periods
+    ``{"realtime_start", "realtime_end", "date", "value"}`` (``"."`` missing). Like FRED:
+    - the real-time window defaults to ``today`` for observations and to all of history for
+      vintagedates; a window that ends before it starts is a 400;
+    - every returned period is clipped to the requested window: a value published before
+      ``realtime_start`` and still valid comes back with ``realtime_start`` = the window start
+      (and ``realtime_end`` = the window end while it is still current);
+    - vintagedates lists the dates on which a value was new or revised, weekends and exchange
+      holidays included (FRED publishes on them);
+    - only ``output_type=1`` (observations by real-time period) is served; anything else is a 400
+      here so a connector relying on another layout fails loudly;
+    - api_key query parameter, limit/offset pagination against ``count``.
+    """
+
+    def __init__(self, *, key: str, observations: dict[str, list[dict[str, str]]], page_cap: int = 100_000,
+                 today: str = "2024-06-03") -> None:
         super().__init__()
-        self.key, self.observations, self.page_cap = key, observations, page_cap
+        self.key, self.observations, self.page_cap, self.today = key, observations, page_cap, today
 
     def check_auth(self, request: Request) -> Response | None:
         if request.args.get("api_key") != self.key:
             return json_response({"error_code": 400, "error_message": "Bad Request.  The value for variable api_key is not registered."}, status=400)
         return None
 
+    @staticmethod
+    def _bad(message: str) -> Response:
+        return json_response({"error_code": 400, "error_message": f"Bad Request.  {message}"}, status=400)
+
     def serve(self, request: Request) -> Response:
-        if request.path != "/fred/series/observations" or request.args.get("file_type") != "json":
-            return status(404)
         q = request.args
-        series = self.observations.get(q["series_id"])
+        if request.path not in ("/fred/series/observations", "/fred/series/vintagedates") or q.get("file_type") != "json":
+            return status(404)
+        series = self.observations.get(q.get("series_id", ""))
         if series is None:
-            return json_response({"error_code": 400, "error_message": "Bad Request.  The series does not exist."}, status=400)
-        if "realtime_start" in q:
-            lo, hi = q["realtime_start"], q["realtime_end"]
-            rows = [o for o in series if o["realtime_start"] <= hi and o["realtime_end"] >= lo]
-        else:
-            lo, hi = q.get("observation_start", "0000"), q.get("observation_end", "9999")
-            latest = [o for o in series if o["realtime_end"] == "9999-12-31"]
-            rows = [o for o in latest if lo <= o["date"] <= hi]
+            return self._bad("The series does not exist.")
+        vintagedates = request.path.endswith("vintagedates")
+        lo = q.get("realtime_start", FRED_EARLIEST if vintagedates else self.today)
+        hi = q.get("realtime_end", FRED_LATEST if vintagedates else self.today)
+        if hi < lo:
+            return self._bad(f"The value for variable realtime_start ({lo}) is after realtime_end ({hi}).")
         offset = int(q.get("offset", 0))
-        size = min(int(q.get("limit", 100_000)), self.page_cap)
-        return json_response({
-            "realtime_start": q.get("realtime_start", "2024-06-03"), "realtime_end": q.get("realtime_end", "2024-06-03"),
-            "count": len(rows), "offset": offset, "limit": size, "observations": rows[offset : offset + size],
-        })
+        cap = 10_000 if vintagedates else 100_000
+        size = min(int(q.get("limit", cap)), cap, self.page_cap)
+        head = {"realtime_start": lo, "realtime_end": hi, "offset": offset, "limit": size}
+        if vintagedates:
+            dates = sorted({o["realtime_start"] for o in series if lo <= o["realtime_start"] <= hi})
+            if q.get("sort_order") == "desc":
+                dates.reverse()
+            return json_response(head | {"order_by": "vintage_date", "sort_order": q.get("sort_order", "asc"),
+                                         "count": len(dates), "vintage_dates": dates[offset : offset + size]})
+        if q.get("output_type", "1") != "1":
+            return self._bad("This simulator serves output_type=1 (observations by real-time period) only.")
+        o_lo, o_hi = q.get("observation_start", FRED_EARLIEST), q.get("observation_end", FRED_LATEST)
+        rows = [
+            o | {"realtime_start": max(o["realtime_start"], lo), "realtime_end": min(o["realtime_end"], hi)}
+            for o in series
+            if o["realtime_start"] <= hi and o["realtime_end"] >= lo and o_lo <= o["date"] <= o_hi
+        ]
+        rows.sort(key=lambda o: (o["date"], o["realtime_start"]))
+        return json_response(head | {"count": len(rows), "observations": rows[offset : offset + size]})
 
 
 class AlphaVantageSim(VendorSim):

@@ -394,10 +394,11 @@ class SyntheticConnector(Connector):
             served = tuple(request.series)
         start_year = self.config.origin.year - self.config.macro.history_years
         allv = macro.vintages(self.config.seed, start_year)
+        # By partition session: a weekend or holiday vintage is served with the session after it.
         keep = (
             allv["series_id"].isin(served)
-            & (allv["vintage_date"] >= pd.Timestamp(request.start))
-            & (allv["vintage_date"] <= pd.Timestamp(request.end))
+            & (allv["date"] >= pd.Timestamp(request.start))
+            & (allv["date"] <= pd.Timestamp(request.end))
         )
         return allv.loc[keep].reset_index(drop=True)
 

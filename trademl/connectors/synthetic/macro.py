@@ -1,13 +1,17 @@
 """FRED-style macro series with release calendars and revisions, stored ALFRED-style by vintage.
 
 A row is what was published on `vintage_date` (ALFRED realtime_start): the first release of a new
-observation, or a revised value of an older one. Vintage dates are XNYS sessions.
+observation, or a revised value of an older one. Release dates follow each series' calendar and,
+like real ones, can fall on a weekend or an exchange holiday (the employment report on Good
+Friday); ``date`` is the first XNYS session on or after the vintage, when the market can act on it
+(the partition), while ``vintage_date`` keeps the true release day.
 
 - DGS10 (percent, daily): observation = each session, published the next session, never revised.
-- UNRATE (percent, monthly): first Friday of the following month; revised once, in the next release.
-- CPIAUCSL (index 1982-84=100, monthly): about the 12th of the following month; revised once, in
-  the next release.
-- GDP (billions of USD, SAAR, quarterly): advance ~28 days after the quarter, second and third
+- UNRATE (percent, monthly): first Friday of the following month (Good Friday included); revised
+  once, in the next release.
+- CPIAUCSL (index 1982-84=100, monthly): the 12th of the following month, whatever the weekday;
+  revised once, in the next release.
+- GDP (billions of USD, SAAR, quarterly): advance 28 days after the quarter, second and third
   estimates one and two months later, each revising the same observation.
 
 The latent "true" paths start `history_years` before the origin and are drawn from fixed-length
@@ -37,27 +41,21 @@ def _draws(seed: int, series: str, n: int) -> np.ndarray:
     return generator(seed, Stream.MACRO, _SERIES_CODE[series]).standard_normal((_MAX_PERIODS, 3))[:n]
 
 
-def _roll(dates: pd.DatetimeIndex, all_sessions: pd.DatetimeIndex) -> pd.DatetimeIndex:
-    """Each date moved to the first session on or after it (NaT past the calendar's end)."""
-    pos = all_sessions.searchsorted(dates, side="left")
-    ok = pos < len(all_sessions)
-    out = np.full(len(dates), np.datetime64("NaT"), dtype="datetime64[ns]")
-    out[ok] = all_sessions.to_numpy()[pos[ok]]
-    return pd.DatetimeIndex(out)
-
-
 def _first_friday(months: pd.DatetimeIndex) -> pd.DatetimeIndex:
     offset = (4 - months.weekday) % 7
     return months + pd.to_timedelta(offset, unit="D")
 
 
 def _frame(series: str, obs: pd.DatetimeIndex, value: np.ndarray, vintage: pd.DatetimeIndex) -> pd.DataFrame:
-    return pd.DataFrame({"series_id": series, "observation_date": obs, "value": value, "vintage_date": vintage})
+    return pd.DataFrame(
+        {"date": calendar.sessions_on_or_after(vintage), "series_id": series, "observation_date": obs, "value": value,
+         "vintage_date": vintage}
+    )
 
 
 @lru_cache(maxsize=8)
 def vintages(seed: int, start_year: int) -> pd.DataFrame:
-    """Every published vintage row of the four series (observations from Jan 1 of `start_year`)."""
+    """Every published vintage row of the four series (observations from Jan 1 of `start_year`), by session."""
     all_sessions = calendar.all_sessions_index()
     last = all_sessions[-1]
     start = pd.Timestamp(dt.date(start_year, 1, 1))
@@ -74,8 +72,8 @@ def vintages(seed: int, start_year: int) -> pd.DataFrame:
     # UNRATE: AR(1) around 4.5 %, first print noisy, next month's release prints the revised value.
     z = _draws(seed, "UNRATE", len(months))
     true = 4.5 + lfilter([0.12], [1.0, -0.97], z[:, 0], zi=[0.3 * 0.97])[0]
-    rel1 = _roll(_first_friday(months + pd.DateOffset(months=1)), all_sessions)
-    rel2 = _roll(_first_friday(months + pd.DateOffset(months=2)), all_sessions)
+    rel1 = _first_friday(months + pd.DateOffset(months=1))
+    rel2 = _first_friday(months + pd.DateOffset(months=2))
     first, second = np.round(true + 0.08 * z[:, 1], 1), np.round(true, 1)
     frames += _releases("UNRATE", months, [(first, rel1), (second, rel2)])
 
@@ -83,8 +81,8 @@ def vintages(seed: int, start_year: int) -> pd.DataFrame:
     z = _draws(seed, "CPIAUCSL", len(months))
     log_index = np.log(250.0) + np.cumsum(0.002 + 0.0015 * z[:, 0])
     true = np.exp(log_index)
-    rel1 = _roll(months + pd.DateOffset(months=1, days=11), all_sessions)
-    rel2 = _roll(months + pd.DateOffset(months=2, days=11), all_sessions)
+    rel1 = months + pd.DateOffset(months=1, days=11)
+    rel2 = months + pd.DateOffset(months=2, days=11)
     first, second = np.round(true * (1 + 0.0005 * z[:, 1]), 3), np.round(true, 3)
     frames += _releases("CPIAUCSL", months, [(first, rel1), (second, rel2)])
 
@@ -93,13 +91,13 @@ def vintages(seed: int, start_year: int) -> pd.DataFrame:
     z = _draws(seed, "GDP", len(quarters))
     true = 20_000.0 * np.exp(np.cumsum(0.012 + 0.006 * z[:, 0]))
     q_end = quarters + pd.DateOffset(months=3)
-    rels = [_roll(q_end + pd.DateOffset(months=m, days=27), all_sessions) for m in (0, 1, 2)]
+    rels = [q_end + pd.DateOffset(months=m, days=27) for m in (0, 1, 2)]
     estimates = [np.round(true * (1 + 0.004 * z[:, 1]), 3), np.round(true * (1 + 0.0015 * z[:, 2]), 3), np.round(true, 3)]
     frames += _releases("GDP", quarters, list(zip(estimates, rels)))
 
     out = pd.concat(frames, ignore_index=True)
-    out = out[out["vintage_date"].notna()]
-    return out.sort_values(["vintage_date", "series_id", "observation_date"], kind="stable").reset_index(drop=True)
+    out = out[out["date"].notna()]  # released after the calendar's last session: not actionable yet
+    return out.sort_values(["date", "series_id", "observation_date", "vintage_date"], kind="stable").reset_index(drop=True)
 
 
 def _releases(series: str, obs: pd.DatetimeIndex, releases: list[tuple[np.ndarray, pd.DatetimeIndex]]) -> list[pd.DataFrame]:
