@@ -12,8 +12,13 @@
   2**attempts, cap)``. While attempts remain the task goes back to PENDING (leasable once
   next_not_before has passed); after ``max_attempts`` it stays FAILED. So FAILED in queue_counts
   means "gave up". An expired lease returns the task to PENDING without counting an attempt.
+* Leases are short (``queue.lease_ttl_seconds``) and renewed while their holder lives: `renew_lease`
+  is an owner-checked UPDATE; `backfill_run` runs a `LeaseHeartbeat` thread while it executes its
+  tasks and the queue-worker sensor renews the leases of tasks whose Dagster run is unfinished. So
+  a killed worker's task returns to PENDING about one TTL after the kill, not after a long timeout.
 * `backfill_run` drains the queue: lease -> execute -> (the executor closes the tasks) until
-  nothing is leasable, the run budget is spent or max_tasks is reached.
+  nothing is leasable, the run budget is spent or max_tasks is reached. When it stops because other
+  workers hold the remaining tasks it names them with their owner and lease expiry.
 
 All instants are timezone-aware UTC; the budget day is the UTC calendar day.
 """
@@ -24,6 +29,7 @@ import datetime as dt
 import logging
 import math
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -670,6 +676,155 @@ def expire_leases(engine: Engine, now: dt.datetime | None = None) -> int:
     return n
 
 
+@dataclass(frozen=True)
+class LeaseSettings:
+    """How long a lease lasts and how often its holder renews it (configs/backfill.yml ``queue``), in seconds."""
+
+    ttl_seconds: int
+    heartbeat_seconds: float
+
+
+def lease_settings(cfg: Mapping[str, Any] | None = None) -> LeaseSettings:
+    """``queue.lease_ttl_seconds`` and ``queue.heartbeat_seconds``, validated: the heartbeat must be
+    shorter than the TTL, else a live holder's lease would expire between two renewals."""
+    queue = _section(cfg or _config(), "queue")
+    ttl = int(queue["lease_ttl_seconds"])
+    beat = float(queue.get("heartbeat_seconds", ttl / 4))
+    if ttl <= 0 or beat <= 0:
+        raise ValueError(f"configs/backfill.yml queue.lease_ttl_seconds ({ttl}) and heartbeat_seconds ({beat:g}) must be > 0")
+    if beat >= ttl:
+        raise ValueError(
+            f"configs/backfill.yml queue.heartbeat_seconds ({beat:g}) must be below lease_ttl_seconds ({ttl}): "
+            "a lease renewed less often than it lasts expires under a live holder"
+        )
+    return LeaseSettings(ttl, beat)
+
+
+def renew_lease(engine: Engine, task_id: int, owner: str, ttl_seconds: float, *, now: dt.datetime | None = None) -> bool:
+    """Extend `owner`'s lease on a task to now + `ttl_seconds` (the heartbeat of a live holder).
+
+    One owner-checked UPDATE, atomic on every backend: it changes the row only while the task is
+    LEASED by `owner`. Returns False when the lease was lost (expired and re-leased by another
+    worker, returned to PENDING, or the task closed), so the caller knows it no longer holds it.
+    """
+    if not owner:
+        raise ValueError("lease owner must be a non-empty string")
+    if ttl_seconds <= 0:
+        raise ValueError(f"ttl_seconds must be > 0, got {ttl_seconds}")
+    now = as_utc(now)
+    with control.write_transaction(engine) as conn:
+        res = conn.execute(
+            update(_Q)
+            .where(_Q.c.id == int(task_id), _Q.c.status == "LEASED", _Q.c.lease_owner == owner)
+            .values(lease_expires_at=now + dt.timedelta(seconds=float(ttl_seconds)), updated_at=now)
+        )
+        return int(res.rowcount or 0) == 1
+
+
+def release_lease(engine: Engine, task_id: int, owner: str, reason: str, *, now: dt.datetime | None = None) -> bool:
+    """Give a task `owner` still holds back to PENDING at once (no attempt counted), e.g. when its
+    worker is interrupted; returns False when `owner` did not hold it."""
+    now = as_utc(now)
+    with control.write_transaction(engine) as conn:
+        res = conn.execute(
+            update(_Q)
+            .where(_Q.c.id == int(task_id), _Q.c.status == "LEASED", _Q.c.lease_owner == owner)
+            .values(status="PENDING", lease_owner=None, lease_expires_at=None, last_error=f"[{owner}] {reason}"[:4000], updated_at=now)
+        )
+        return int(res.rowcount or 0) == 1
+
+
+def leased_tasks(engine: Engine) -> list[Task]:
+    """Every LEASED task, soonest-expiring first (what `trademl status` and an idle `backfill run` report)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(*_Q.c).where(_Q.c.status == "LEASED").order_by(_Q.c.lease_expires_at, _Q.c.id))
+        return [Task.from_row(r._mapping) for r in rows]
+
+
+def describe_lease(task: Task, now: dt.datetime | None = None) -> str:
+    """``#12 GAP equities_eod [2025-03-06, 2025-03-10) * held by cli:node:4242 until 2025-03-20T12:03:00Z (in 95 s)``."""
+    now = as_utc(now)
+    if task.lease_expires_at is None:
+        return f"{task.describe()} held by {task.lease_owner or '?'} (no expiry)"
+    left = (task.lease_expires_at - now).total_seconds()
+    when = f"in {left:.0f} s" if left >= 0 else f"expired {-left:.0f} s ago, returns to PENDING at the next lease"
+    stamp = task.lease_expires_at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{task.describe()} held by {task.lease_owner or '?'} until {stamp} ({when})"
+
+
+class LeaseHeartbeat:
+    """A daemon thread renewing `owner`'s leases every `every_seconds` while its tasks run.
+
+    A worker holds a lease only as long as it proves it is alive, so the TTL can be short: when the
+    process dies (SIGKILL, OOM, power loss) the renewals stop and its tasks return to PENDING one
+    TTL later. A renewal that finds the lease gone (re-leased by another worker after an expiry)
+    drops the task and logs it; a task the worker closed itself is dropped silently. Database
+    errors are logged and retried at the next beat. Use as a context manager around the run.
+    """
+
+    def __init__(self, engine: Engine, owner: str, task_ids: Iterable[int], *, ttl_seconds: float, every_seconds: float) -> None:
+        if every_seconds <= 0 or every_seconds >= ttl_seconds:
+            raise ValueError(f"heartbeat every {every_seconds:g} s must be > 0 and below the lease TTL ({ttl_seconds:g} s)")
+        self.engine, self.owner = engine, owner
+        self.ttl_seconds, self.every_seconds = float(ttl_seconds), float(every_seconds)
+        self._ids: set[int] = {int(i) for i in task_ids}
+        self._lost: set[int] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"lease-heartbeat-{owner}", daemon=True)
+        self.renewals = 0
+
+    def __enter__(self) -> LeaseHeartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def lost(self) -> set[int]:
+        """Tasks whose lease another worker took over while this one ran them."""
+        with self._lock:
+            return set(self._lost)
+
+    def forget(self, task_id: int) -> None:
+        """Stop renewing a task (its worker closed it)."""
+        with self._lock:
+            self._ids.discard(int(task_id))
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=self.every_seconds + 5)
+
+    def beat(self) -> None:
+        """Renew every tracked lease once."""
+        with self._lock:
+            ids = sorted(self._ids)
+        for task_id in ids:
+            if renew_lease(self.engine, task_id, self.owner, self.ttl_seconds):
+                self.renewals += 1
+                continue
+            self.forget(task_id)
+            task = get_task(self.engine, task_id)
+            taken = task is not None and task.status == "LEASED" and task.lease_owner != self.owner
+            expired = task is not None and task.status == "PENDING" and (task.last_error or "") == f"lease expired; held by {self.owner}"
+            if taken or expired:
+                with self._lock:
+                    self._lost.add(task_id)
+                log.warning(
+                    "lease lost while the task ran",
+                    extra={"task": task_id, "owner": self.owner, "status": task.status, "lease_owner": task.lease_owner},
+                )
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.every_seconds):
+            try:
+                self.beat()
+            except Exception:  # noqa: BLE001 - a busy or briefly unreachable db must not kill the heartbeat
+                log.exception("lease heartbeat failed; retrying at the next beat", extra={"owner": self.owner})
+
+
 def _locked_task(conn: Connection, task_id: int) -> Task:
     stmt = select(*_Q.c).where(_Q.c.id == int(task_id))
     if conn.dialect.name == "postgresql":
@@ -852,7 +1007,11 @@ def backfill_run(
     if max_tasks is not None and max_tasks < 0:
         raise ValueError(f"max_tasks must be >= 0, got {max_tasks}")
     say = progress or (lambda msg: print(msg, file=sys.stdout, flush=True))
-    batch = int(_section(_config(), "queue").get("run_batch_size", 1))
+    cfg = _config()
+    batch = int(_section(cfg, "queue").get("run_batch_size", 1))
+    leases = lease_settings(cfg)
+    ttl = leases.ttl_seconds if ttl_seconds is None else int(ttl_seconds)
+    beat = min(leases.heartbeat_seconds, ttl / 2)
     remaining = None if budget is None else {k: float(v) for k, v in budget.items()}
     report = BackfillReport(owner=owner)
     t0 = time.perf_counter()
@@ -863,7 +1022,7 @@ def backfill_run(
             break
         expire_leases(engine)
         n = batch if max_tasks is None else max(1, min(batch, max_tasks - report.leased))
-        tasks = lease_tasks(engine, owner, n=n, ttl_seconds=ttl_seconds, budgets=remaining)
+        tasks = lease_tasks(engine, owner, n=n, ttl_seconds=ttl, budgets=remaining)
         if not tasks:
             report.stop_reason = _why_idle(engine, remaining)
             break
@@ -877,7 +1036,14 @@ def backfill_run(
         report.leased += len(tasks)
         started = time.perf_counter()
         try:
-            execute(tasks)
+            with LeaseHeartbeat(engine, owner, [t.id for t in tasks], ttl_seconds=ttl, every_seconds=beat):
+                execute(tasks)
+        except (KeyboardInterrupt, SystemExit):
+            # Interrupted (Ctrl-C, SIGTERM): what this worker still holds goes back to the queue now,
+            # not one TTL later.
+            for t in tasks:
+                release_lease(engine, t.id, owner, "worker interrupted before closing the task")
+            raise
         except Exception as exc:  # noqa: BLE001 - one failing batch must not stop the drain
             report.errors += 1
             log.exception("backfill execute failed", extra={"tasks": ",".join(str(t.id) for t in tasks)})
@@ -907,8 +1073,10 @@ def backfill_run(
 
 
 def _why_idle(engine: Engine, remaining: Mapping[str, float] | None) -> str:
-    """Why nothing more could be leased: empty queue, backoff waits, or budgets."""
+    """Why nothing more could be leased: budgets, tasks LEASED by other workers (with owner and
+    expiry: a dead worker's task comes back when its lease expires), backoff waits, or an empty queue."""
     now = control.utc_now()
+    leased = leased_tasks(engine)
     with engine.connect() as conn:
         ready = conn.execute(
             select(func.count()).where(
@@ -918,11 +1086,24 @@ def _why_idle(engine: Engine, remaining: Mapping[str, float] | None) -> str:
         waiting = conn.execute(
             select(func.count()).where(and_(_Q.c.status == "PENDING", _Q.c.next_not_before > now))
         ).scalar()
+    held = ""
+    if leased:
+        shown = "; ".join(describe_lease(t, now) for t in leased[:_LEASES_SHOWN])
+        more = f"; and {len(leased) - _LEASES_SHOWN} more" if len(leased) > _LEASES_SHOWN else ""
+        held = f"{len(leased)} task(s) LEASED by other workers: {shown}{more}"
     if ready:
         if remaining is not None:
             left = ", ".join(f"{v} {t:g}" for v, t in sorted(remaining.items()))
-            return f"budget reached ({ready} ready task(s) left; run budget left: {left})"
-        return f"vendor budget reached ({ready} ready task(s) left: token bucket or daily-cap slice)"
+            reason = f"budget reached ({ready} ready task(s) left; run budget left: {left})"
+        else:
+            reason = f"vendor budget reached ({ready} ready task(s) left: token bucket or daily-cap slice)"
+        return f"{reason}; {held}" if held else reason
+    parts = [p for p in (held, f"{waiting} task(s) waiting for backoff" if waiting else "") if p]
+    if leased:
+        return "nothing leasable: " + "; ".join(parts)
     if waiting:
-        return f"queue drained ({waiting} task(s) waiting for backoff)"
+        return f"queue drained ({parts[0]})"
     return "queue drained"
+
+
+_LEASES_SHOWN = 5  # leases listed by name in an idle reason; the rest are counted
