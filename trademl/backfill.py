@@ -106,6 +106,33 @@ class Task:
         return f"#{self.id} {self.kind} {self.dataset} [{self.start_date}, {self.end_date}) {self.symbol or '*'}"
 
 
+def task_symbols(engine: Engine, task: Task) -> list[str] | None:
+    """The symbols a task's run fetches (None: every symbol the vendor lists for the sessions).
+
+    A per-symbol task fetches its symbol. A symbol-less GAP task of a universe-expected table
+    (bars) fetches only the symbols the ledger holds as bad (``audit.gap_colors``) over its window,
+    so a session that is RED for some symbols, or for the subset an operator ingested, is repaired
+    without re-fetching the rest of the universe; it falls back to every symbol when a bad row
+    names no symbol (nothing is known about the session's symbols) or the ledger has none.
+    Other kinds (FORWARD, BOOTSTRAP) and other tables always fetch whole sessions.
+    """
+    if task.symbol and task.symbol != "*":
+        return [task.symbol]
+    if task.kind != "GAP":
+        return None
+    table = table_spec(task.dataset).name
+    if table not in qc.qc_rules().universe_expected_tables:
+        return None
+    bad_colors = set(_section(_config(), "audit").get("gap_colors", ["RED"]))
+    rows = control.read_partition_status(
+        engine, table_name=table, start=task.start_date, end=task.end_date - dt.timedelta(days=1)
+    )
+    bad = rows[rows["status"].isin(bad_colors)]
+    if bad.empty or bad["symbol"].isna().any():
+        return None
+    return sorted(bad["symbol"].astype(str).unique().tolist())
+
+
 def _tasks_by_id(conn: Connection, ids: Sequence[int]) -> list[Task]:
     if not ids:
         return []
