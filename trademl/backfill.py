@@ -768,15 +768,32 @@ def leased_tasks(engine: Engine) -> list[Task]:
         return [Task.from_row(r._mapping) for r in rows]
 
 
-def describe_lease(task: Task, now: dt.datetime | None = None) -> str:
-    """``#12 GAP equities_eod [2025-03-06, 2025-03-10) * held by cli:node:4242 until 2025-03-20T12:03:00Z (in 95 s)``."""
-    now = as_utc(now)
-    if task.lease_expires_at is None:
-        return f"{task.describe()} held by {task.lease_owner or '?'} (no expiry)"
-    left = (task.lease_expires_at - now).total_seconds()
-    when = f"in {left:.0f} s" if left >= 0 else f"expired {-left:.0f} s ago, returns to PENDING at the next lease"
-    stamp = task.lease_expires_at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return f"{task.describe()} held by {task.lease_owner or '?'} until {stamp} ({when})"
+def lease_record(task: Task) -> dict[str, Any]:
+    """A LEASED task as a JSON-ready mapping: id, kind, dataset, symbol, start_date, end_date
+    (closed-open, ISO dates), owner and expires_at (UTC ISO instant)."""
+    return {
+        "id": task.id,
+        "kind": task.kind,
+        "dataset": task.dataset,
+        "symbol": task.symbol,
+        "start_date": task.start_date.isoformat(),
+        "end_date": task.end_date.isoformat(),
+        "owner": task.lease_owner,
+        "expires_at": None if task.lease_expires_at is None else task.lease_expires_at.astimezone(dt.timezone.utc).isoformat(),
+    }
+
+
+def describe_lease(lease: Mapping[str, Any], now: dt.datetime | None = None) -> str:
+    """A `lease_record` in one line: ``#12 GAP equities_eod [2025-03-06, 2025-03-10) * held by
+    cli:node:4242 until 2025-03-20T12:03:00Z (in 95 s)``."""
+    head = f"#{lease['id']} {lease['kind']} {lease['dataset']} [{lease['start_date']}, {lease['end_date']}) {lease['symbol'] or '*'}"
+    owner = lease["owner"] or "?"
+    if lease["expires_at"] is None:
+        return f"{head} held by {owner} (no expiry)"
+    expires = dt.datetime.fromisoformat(lease["expires_at"])
+    left = (expires - as_utc(now)).total_seconds()
+    when = f"in {left:.0f} s" if left >= 0 else f"expired {-left:.0f} s ago; back to PENDING at the next lease"
+    return f"{head} held by {owner} until {expires.strftime('%Y-%m-%dT%H:%M:%SZ')} ({when})"
 
 
 class LeaseHeartbeat:
@@ -1115,7 +1132,7 @@ def _why_idle(engine: Engine, remaining: Mapping[str, float] | None) -> str:
         ).scalar()
     held = ""
     if leased:
-        shown = "; ".join(describe_lease(t, now) for t in leased[:_LEASES_SHOWN])
+        shown = "; ".join(describe_lease(lease_record(t), now) for t in leased[:_LEASES_SHOWN])
         more = f"; and {len(leased) - _LEASES_SHOWN} more" if len(leased) > _LEASES_SHOWN else ""
         held = f"{len(leased)} task(s) LEASED by other workers: {shown}{more}"
     if ready:
