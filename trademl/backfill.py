@@ -206,6 +206,7 @@ class TableAudit:
     status_rows: int = 0
     tasks_planned: int = 0
     tasks_new: int = 0
+    reconciled: int = 0  # stored partitions that had no ledger rows, judged by QC (not re-fetched)
     note: str = ""
 
 
@@ -221,14 +222,21 @@ class AuditReport:
     def tasks_new(self) -> int:
         return sum(t.tasks_new for t in self.tables.values())
 
+    @property
+    def reconciled(self) -> int:
+        return sum(t.reconciled for t in self.tables.values())
+
     def __str__(self) -> str:
-        lines = [f"audit {self.start}..{self.end}: {self.tasks_new} new GAP task(s)"]
+        lines = [
+            f"audit {self.start}..{self.end}: {self.tasks_new} new GAP task(s), "
+            f"reconciled {self.reconciled} stored partition(s) that had no ledger rows"
+        ]
         width = max([len(t) for t in self.tables] + [5])
-        lines.append(f"  {'table':<{width}}  sessions  GREEN  AMBER    RED  gaps  new")
+        lines.append(f"  {'table':<{width}}  sessions  GREEN  AMBER    RED  gaps  new  reconciled")
         for name, t in self.tables.items():
             lines.append(
                 f"  {name:<{width}}  {t.sessions:>8} {t.green:>6} {t.amber:>6} {t.red:>6} {t.tasks_planned:>5} {t.tasks_new:>4}"
-                + (f"  ({t.note})" if t.note else "")
+                f" {t.reconciled:>11}" + (f"  ({t.note})" if t.note else "")
             )
         return "\n".join(lines)
 
@@ -245,16 +253,55 @@ def _first_known(engine: Engine, lake: Lake, table: str) -> dt.date | None:
     return min(known) if known else None
 
 
-def _expected_pairs(lake: Lake, table: str, sessions: list[dt.date]) -> pd.DataFrame:
-    """(dt, symbol) pairs the universe says a symbol-complete table must hold, for the sessions."""
+def _expected_pairs(engine: Engine, lake: Lake, table: str, sessions: list[dt.date], counts: pd.DataFrame) -> pd.DataFrame:
+    """(dt, symbol) pairs a symbol-complete table must hold over the sessions: the universe's listed
+    names; for a session the stored universe does not cover, the symbols the ledger already tracks
+    for it plus those stored. So after an ingest of a few symbols without reference/universe, a
+    missing partition is RED for exactly those symbols (and its GAP task re-fetches just them), not
+    one symbol-less row that stands for the vendor's whole universe."""
     from trademl.ingest import expected_symbols_by_session  # ingest imports qc; keep the graph acyclic at import
 
     by_session = expected_symbols_by_session(lake, table, sessions, None)
+    frames = [pd.DataFrame({"dt": pd.Series([], dtype=object), "symbol": pd.Series([], dtype=object)})]
     series = pd.Series({d: v for d, v in by_session.items() if v}, dtype=object)
-    if series.empty:
-        return pd.DataFrame({"dt": pd.Series([], dtype=object), "symbol": pd.Series([], dtype=object)})
-    exploded = series.explode()
-    return pd.DataFrame({"dt": exploded.index.to_numpy(), "symbol": exploded.to_numpy()})
+    if not series.empty:
+        exploded = series.explode()
+        frames.append(pd.DataFrame({"dt": exploded.index.to_numpy(), "symbol": exploded.to_numpy()}))
+    uncovered = {d for d, v in by_session.items() if v is None}
+    if uncovered:
+        led = control.read_partition_status(engine, table_name=table, start=min(uncovered), end=max(uncovered))
+        stored = counts[(counts["rows"] > 0) & counts["symbol"].notna()]
+        known = pd.concat([led.loc[led["symbol"].notna(), ["dt", "symbol"]], stored[["dt", "symbol"]]], ignore_index=True)
+        frames.append(known[known["dt"].isin(uncovered)].drop_duplicates())
+    return pd.concat(frames, ignore_index=True)
+
+
+def _ledger_days(engine: Engine, table: str, lo: dt.date, hi: dt.date) -> set[dt.date]:
+    """Sessions in [lo, hi] for which the ledger holds at least one row of `table`."""
+    ps = control.partition_status
+    q = select(ps.c.dt).distinct().where(ps.c.table_name == table, ps.c.dt >= lo, ps.c.dt <= hi)
+    with engine.connect() as conn:
+        return {r[0] for r in conn.execute(q) if r[0] is not None}
+
+
+def _stored_sources(lake: Lake, table: str, partitions: list[dt.date], chunk: int) -> pd.Series:
+    """The source_name most of each partition's stored rows carry (index: dt), read `chunk` at a time."""
+    spec = table_spec(table)
+    if "source_name" not in spec.schema.names or not partitions:
+        return pd.Series(dtype=object)
+    wanted = set(partitions)
+    stored_parts = lake.partitions(table)
+    frames = []
+    # Range reads over runs of wanted partitions only (a range read covers every partition in it).
+    for part in _contiguous_chunks(stored_parts, set(stored_parts) - wanted, chunk):
+        stored = lake.read(table, start=part[0], end=part[-1], columns=[spec.partition_column, "source_name"])
+        frames.append(stored.group_by([spec.partition_column, "source_name"]).aggregate([([], "count_all")]).to_pandas())
+    if not frames:
+        return pd.Series(dtype=object)
+    counts = pd.concat(frames, ignore_index=True)
+    counts["dt"] = pd.to_datetime(counts[spec.partition_column]).dt.date
+    counts = counts[counts["dt"].isin(wanted)].sort_values(["dt", "count_all", "source_name"], ascending=[True, False, True])
+    return counts.drop_duplicates("dt").set_index("dt")["source_name"]
 
 
 def _stored_counts(lake: Lake, table: str, partitions: list[dt.date], chunk: int) -> pd.DataFrame:
@@ -430,7 +477,12 @@ def audit_scan(
         forced = [pd.DataFrame({"dt": sorted(corrupt), "symbol": None, "qc_code": "CHECKSUM_MISMATCH"})]
         if name in rules.sparse_tables:
             forced.append(_sticky_codes(engine, name, sessions[0], sessions[-1], in_window - set(partitions)))
-        expected = _expected_pairs(lake, name, sessions) if name in rules.universe_expected_tables else None
+        # Stored partitions the ledger has never heard of (a run killed between its lake writes and
+        # its ledger upsert): QC below judges them from the stored rows like every other partition,
+        # so they get their rows, named for the vendor that stored them, and no GAP task re-fetches them.
+        known_days = _ledger_days(engine, name, sessions[0], sessions[-1])
+        unrecorded = [d for d in partitions if d not in corrupt and d not in known_days]
+        expected = _expected_pairs(engine, lake, name, sessions, counts) if name in rules.universe_expected_tables else None
         rows = qc.evaluate_partitions(
             name,
             sessions,
@@ -441,6 +493,12 @@ def audit_scan(
             forced=pd.concat(forced, ignore_index=True),
             rules=rules,
         )
+        if unrecorded:
+            sources = rows["dt"].map(_stored_sources(lake, name, unrecorded, chunk))
+            rows["source_name"] = sources.where(sources.notna(), rows["source_name"])
+            entry.reconciled = len(unrecorded)
+            log.info("audit_scan reconciled stored partitions without ledger rows",
+                     extra={"table": name, "partitions": len(unrecorded), "first": unrecorded[0].isoformat()})
         entry.status_rows = control.upsert_partition_status(engine, rows, now=now)
         colors = qc.session_colors(rows)["color"].value_counts()
         entry.green, entry.amber, entry.red = (int(colors.get(c, 0)) for c in ("GREEN", "AMBER", "RED"))
@@ -449,7 +507,8 @@ def audit_scan(
         entry.tasks_new = control.enqueue_tasks(engine, tasks, now=now) if len(tasks) else 0
         log.info(
             "audit_scan",
-            extra={"table": name, "sessions": entry.sessions, "red": entry.red, "gap_tasks_new": entry.tasks_new},
+            extra={"table": name, "sessions": entry.sessions, "red": entry.red, "gap_tasks_new": entry.tasks_new,
+                   "reconciled": entry.reconciled},
         )
     return report
 
