@@ -215,3 +215,17 @@ def test_queue_worker_does_not_renew_a_lease_whose_run_was_never_created(instanc
     result = _tick(instance, node)
     assert result.run_requests == [] and "not renewed: 1" in result.skip_message
     assert backfill.get_task(engine, task_id).lease_expires_at == before
+
+
+def test_symbol_less_gap_task_runs_over_its_red_symbols_only(instance, node, engine):
+    import pandas as pd
+
+    from trademl import qc
+
+    days = [dt.date(2025, 3, 3), dt.date(2025, 3, 4), dt.date(2025, 3, 5)]
+    expected = pd.DataFrame({"dt": [d for d in days for _ in range(3)], "symbol": ["SYN001", "SYN002", "SYN003"] * 3})
+    counts = pd.DataFrame({"dt": days, "symbol": ["SYN003"] * 3, "rows": [1, 1, 1]})
+    control.upsert_partition_status(engine, qc.evaluate_partitions("raw/equities_bars", days, counts, source_name="synthetic", expected=expected))
+    _gap(engine)  # [03-03, 03-06), symbol NULL: SYN001 and SYN002 RED, SYN003 GREEN
+    (req,) = _tick(instance, node).run_requests
+    assert req.run_config["ops"]["raw__equities_bars"]["config"]["symbols"] == ["SYN001", "SYN002"]
