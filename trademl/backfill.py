@@ -1127,7 +1127,7 @@ def backfill_run(
         n = batch if max_tasks is None else max(1, min(batch, max_tasks - report.leased))
         tasks = lease_tasks(engine, owner, n=n, ttl_seconds=ttl, budgets=remaining)
         if not tasks:
-            report.stop_reason = _why_idle(engine, remaining)
+            report.stop_reason = _why_idle(engine, remaining, owner)
             break
         for t in tasks:
             v = t.vendor or settings().vendor
@@ -1175,11 +1175,12 @@ def backfill_run(
     return report
 
 
-def _why_idle(engine: Engine, remaining: Mapping[str, float] | None) -> str:
+def _why_idle(engine: Engine, remaining: Mapping[str, float] | None, owner: str) -> str:
     """Why nothing more could be leased: budgets, tasks LEASED by other workers (with owner and
-    expiry: a dead worker's task comes back when its lease expires), backoff waits, or an empty queue."""
+    expiry: a dead worker's task comes back when its lease expires), backoff waits, or an empty queue.
+    Tasks `owner` itself left LEASED are counted by the report (``unclosed``), not listed here."""
     now = control.utc_now()
-    leased = leased_tasks(engine)
+    leased = [t for t in leased_tasks(engine) if t.lease_owner != owner]
     with engine.connect() as conn:
         ready = conn.execute(
             select(func.count()).where(

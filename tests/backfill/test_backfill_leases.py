@@ -116,6 +116,14 @@ def test_heartbeat_keeps_the_lease_past_its_ttl_and_reports_a_lease_taken_over(e
     assert backfill.get_task(engine, task.id).lease_owner == "w2"
 
 
+def test_shipped_leases_last_minutes_and_are_renewed_well_within_them():
+    """configs/backfill.yml as shipped: a dead worker's task is back within minutes, a live one renews in time."""
+    leases = backfill.lease_settings(load_config("backfill"))
+    assert leases.ttl_seconds <= 300
+    assert leases.heartbeat_seconds * 3 <= leases.ttl_seconds
+    assert leases.ttl_seconds >= 3 * 30  # the queue-worker sensor renews at its ticks (minimum_interval_seconds=30)
+
+
 def test_heartbeat_must_beat_faster_than_the_ttl(configs):
     configs("backfill", lambda d: d["queue"].update(lease_ttl_seconds=30, heartbeat_seconds=30))
     with pytest.raises(ValueError, match="heartbeat_seconds .30. must be below lease_ttl_seconds .30."):
