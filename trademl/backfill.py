@@ -12,8 +12,13 @@
   2**attempts, cap)``. While attempts remain the task goes back to PENDING (leasable once
   next_not_before has passed); after ``max_attempts`` it stays FAILED. So FAILED in queue_counts
   means "gave up". An expired lease returns the task to PENDING without counting an attempt.
+* Leases are short (``queue.lease_ttl_seconds``) and renewed while their holder lives: `renew_lease`
+  is an owner-checked UPDATE; `backfill_run` runs a `LeaseHeartbeat` thread while it executes its
+  tasks and the queue-worker sensor renews the leases of tasks whose Dagster run is unfinished. So
+  a killed worker's task returns to PENDING about one TTL after the kill, not after a long timeout.
 * `backfill_run` drains the queue: lease -> execute -> (the executor closes the tasks) until
-  nothing is leasable, the run budget is spent or max_tasks is reached.
+  nothing is leasable, the run budget is spent or max_tasks is reached. When it stops because other
+  workers hold the remaining tasks it names them with their owner and lease expiry.
 
 All instants are timezone-aware UTC; the budget day is the UTC calendar day.
 """
@@ -24,6 +29,7 @@ import datetime as dt
 import logging
 import math
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -100,6 +106,33 @@ class Task:
         return f"#{self.id} {self.kind} {self.dataset} [{self.start_date}, {self.end_date}) {self.symbol or '*'}"
 
 
+def task_symbols(engine: Engine, task: Task) -> list[str] | None:
+    """The symbols a task's run fetches (None: every symbol the vendor lists for the sessions).
+
+    A per-symbol task fetches its symbol. A symbol-less GAP task of a universe-expected table
+    (bars) fetches only the symbols the ledger holds as bad (``audit.gap_colors``) over its window,
+    so a session that is RED for some symbols, or for the subset an operator ingested, is repaired
+    without re-fetching the rest of the universe; it falls back to every symbol when a bad row
+    names no symbol (nothing is known about the session's symbols) or the ledger has none.
+    Other kinds (FORWARD, BOOTSTRAP) and other tables always fetch whole sessions.
+    """
+    if task.symbol and task.symbol != "*":
+        return [task.symbol]
+    if task.kind != "GAP":
+        return None
+    table = table_spec(task.dataset).name
+    if table not in qc.qc_rules().universe_expected_tables:
+        return None
+    bad_colors = set(_section(_config(), "audit").get("gap_colors", ["RED"]))
+    rows = control.read_partition_status(
+        engine, table_name=table, start=task.start_date, end=task.end_date - dt.timedelta(days=1)
+    )
+    bad = rows[rows["status"].isin(bad_colors)]
+    if bad.empty or bad["symbol"].isna().any():
+        return None
+    return sorted(bad["symbol"].astype(str).unique().tolist())
+
+
 def _tasks_by_id(conn: Connection, ids: Sequence[int]) -> list[Task]:
     if not ids:
         return []
@@ -173,6 +206,7 @@ class TableAudit:
     status_rows: int = 0
     tasks_planned: int = 0
     tasks_new: int = 0
+    reconciled: int = 0  # stored partitions that had no ledger rows, judged by QC (not re-fetched)
     note: str = ""
 
 
@@ -188,14 +222,21 @@ class AuditReport:
     def tasks_new(self) -> int:
         return sum(t.tasks_new for t in self.tables.values())
 
+    @property
+    def reconciled(self) -> int:
+        return sum(t.reconciled for t in self.tables.values())
+
     def __str__(self) -> str:
-        lines = [f"audit {self.start}..{self.end}: {self.tasks_new} new GAP task(s)"]
+        lines = [
+            f"audit {self.start}..{self.end}: {self.tasks_new} new GAP task(s), "
+            f"reconciled {self.reconciled} stored partition(s) that had no ledger rows"
+        ]
         width = max([len(t) for t in self.tables] + [5])
-        lines.append(f"  {'table':<{width}}  sessions  GREEN  AMBER    RED  gaps  new")
+        lines.append(f"  {'table':<{width}}  sessions  GREEN  AMBER    RED  gaps  new  reconciled")
         for name, t in self.tables.items():
             lines.append(
                 f"  {name:<{width}}  {t.sessions:>8} {t.green:>6} {t.amber:>6} {t.red:>6} {t.tasks_planned:>5} {t.tasks_new:>4}"
-                + (f"  ({t.note})" if t.note else "")
+                f" {t.reconciled:>11}" + (f"  ({t.note})" if t.note else "")
             )
         return "\n".join(lines)
 
@@ -212,16 +253,55 @@ def _first_known(engine: Engine, lake: Lake, table: str) -> dt.date | None:
     return min(known) if known else None
 
 
-def _expected_pairs(lake: Lake, table: str, sessions: list[dt.date]) -> pd.DataFrame:
-    """(dt, symbol) pairs the universe says a symbol-complete table must hold, for the sessions."""
+def _expected_pairs(engine: Engine, lake: Lake, table: str, sessions: list[dt.date], counts: pd.DataFrame) -> pd.DataFrame:
+    """(dt, symbol) pairs a symbol-complete table must hold over the sessions: the universe's listed
+    names; for a session the stored universe does not cover, the symbols the ledger already tracks
+    for it plus those stored. So after an ingest of a few symbols without reference/universe, a
+    missing partition is RED for exactly those symbols (and its GAP task re-fetches just them), not
+    one symbol-less row that stands for the vendor's whole universe."""
     from trademl.ingest import expected_symbols_by_session  # ingest imports qc; keep the graph acyclic at import
 
     by_session = expected_symbols_by_session(lake, table, sessions, None)
+    frames = [pd.DataFrame({"dt": pd.Series([], dtype=object), "symbol": pd.Series([], dtype=object)})]
     series = pd.Series({d: v for d, v in by_session.items() if v}, dtype=object)
-    if series.empty:
-        return pd.DataFrame({"dt": pd.Series([], dtype=object), "symbol": pd.Series([], dtype=object)})
-    exploded = series.explode()
-    return pd.DataFrame({"dt": exploded.index.to_numpy(), "symbol": exploded.to_numpy()})
+    if not series.empty:
+        exploded = series.explode()
+        frames.append(pd.DataFrame({"dt": exploded.index.to_numpy(), "symbol": exploded.to_numpy()}))
+    uncovered = {d for d, v in by_session.items() if v is None}
+    if uncovered:
+        led = control.read_partition_status(engine, table_name=table, start=min(uncovered), end=max(uncovered))
+        stored = counts[(counts["rows"] > 0) & counts["symbol"].notna()]
+        known = pd.concat([led.loc[led["symbol"].notna(), ["dt", "symbol"]], stored[["dt", "symbol"]]], ignore_index=True)
+        frames.append(known[known["dt"].isin(uncovered)].drop_duplicates())
+    return pd.concat(frames, ignore_index=True)
+
+
+def _ledger_days(engine: Engine, table: str, lo: dt.date, hi: dt.date) -> set[dt.date]:
+    """Sessions in [lo, hi] for which the ledger holds at least one row of `table`."""
+    ps = control.partition_status
+    q = select(ps.c.dt).distinct().where(ps.c.table_name == table, ps.c.dt >= lo, ps.c.dt <= hi)
+    with engine.connect() as conn:
+        return {r[0] for r in conn.execute(q) if r[0] is not None}
+
+
+def _stored_sources(lake: Lake, table: str, partitions: list[dt.date], chunk: int) -> pd.Series:
+    """The source_name most of each partition's stored rows carry (index: dt), read `chunk` at a time."""
+    spec = table_spec(table)
+    if "source_name" not in spec.schema.names or not partitions:
+        return pd.Series(dtype=object)
+    wanted = set(partitions)
+    stored_parts = lake.partitions(table)
+    frames = []
+    # Range reads over runs of wanted partitions only (a range read covers every partition in it).
+    for part in _contiguous_chunks(stored_parts, set(stored_parts) - wanted, chunk):
+        stored = lake.read(table, start=part[0], end=part[-1], columns=[spec.partition_column, "source_name"])
+        frames.append(stored.group_by([spec.partition_column, "source_name"]).aggregate([([], "count_all")]).to_pandas())
+    if not frames:
+        return pd.Series(dtype=object)
+    counts = pd.concat(frames, ignore_index=True)
+    counts["dt"] = pd.to_datetime(counts[spec.partition_column]).dt.date
+    counts = counts[counts["dt"].isin(wanted)].sort_values(["dt", "count_all", "source_name"], ascending=[True, False, True])
+    return counts.drop_duplicates("dt").set_index("dt")["source_name"]
 
 
 def _stored_counts(lake: Lake, table: str, partitions: list[dt.date], chunk: int) -> pd.DataFrame:
@@ -397,7 +477,12 @@ def audit_scan(
         forced = [pd.DataFrame({"dt": sorted(corrupt), "symbol": None, "qc_code": "CHECKSUM_MISMATCH"})]
         if name in rules.sparse_tables:
             forced.append(_sticky_codes(engine, name, sessions[0], sessions[-1], in_window - set(partitions)))
-        expected = _expected_pairs(lake, name, sessions) if name in rules.universe_expected_tables else None
+        # Stored partitions the ledger has never heard of (a run killed between its lake writes and
+        # its ledger upsert): QC below judges them from the stored rows like every other partition,
+        # so they get their rows, named for the vendor that stored them, and no GAP task re-fetches them.
+        known_days = _ledger_days(engine, name, sessions[0], sessions[-1])
+        unrecorded = [d for d in partitions if d not in corrupt and d not in known_days]
+        expected = _expected_pairs(engine, lake, name, sessions, counts) if name in rules.universe_expected_tables else None
         rows = qc.evaluate_partitions(
             name,
             sessions,
@@ -408,6 +493,12 @@ def audit_scan(
             forced=pd.concat(forced, ignore_index=True),
             rules=rules,
         )
+        if unrecorded:
+            sources = rows["dt"].map(_stored_sources(lake, name, unrecorded, chunk))
+            rows["source_name"] = sources.where(sources.notna(), rows["source_name"])
+            entry.reconciled = len(unrecorded)
+            log.info("audit_scan reconciled stored partitions without ledger rows",
+                     extra={"table": name, "partitions": len(unrecorded), "first": unrecorded[0].isoformat()})
         entry.status_rows = control.upsert_partition_status(engine, rows, now=now)
         colors = qc.session_colors(rows)["color"].value_counts()
         entry.green, entry.amber, entry.red = (int(colors.get(c, 0)) for c in ("GREEN", "AMBER", "RED"))
@@ -416,7 +507,8 @@ def audit_scan(
         entry.tasks_new = control.enqueue_tasks(engine, tasks, now=now) if len(tasks) else 0
         log.info(
             "audit_scan",
-            extra={"table": name, "sessions": entry.sessions, "red": entry.red, "gap_tasks_new": entry.tasks_new},
+            extra={"table": name, "sessions": entry.sessions, "red": entry.red, "gap_tasks_new": entry.tasks_new,
+                   "reconciled": entry.reconciled},
         )
     return report
 
@@ -670,6 +762,172 @@ def expire_leases(engine: Engine, now: dt.datetime | None = None) -> int:
     return n
 
 
+@dataclass(frozen=True)
+class LeaseSettings:
+    """How long a lease lasts and how often its holder renews it (configs/backfill.yml ``queue``), in seconds."""
+
+    ttl_seconds: int
+    heartbeat_seconds: float
+
+
+def lease_settings(cfg: Mapping[str, Any] | None = None) -> LeaseSettings:
+    """``queue.lease_ttl_seconds`` and ``queue.heartbeat_seconds``, validated: the heartbeat must be
+    shorter than the TTL, else a live holder's lease would expire between two renewals."""
+    queue = _section(cfg or _config(), "queue")
+    ttl = int(queue["lease_ttl_seconds"])
+    beat = float(queue.get("heartbeat_seconds", ttl / 4))
+    if ttl <= 0 or beat <= 0:
+        raise ValueError(f"configs/backfill.yml queue.lease_ttl_seconds ({ttl}) and heartbeat_seconds ({beat:g}) must be > 0")
+    if beat >= ttl:
+        raise ValueError(
+            f"configs/backfill.yml queue.heartbeat_seconds ({beat:g}) must be below lease_ttl_seconds ({ttl}): "
+            "a lease renewed less often than it lasts expires under a live holder"
+        )
+    return LeaseSettings(ttl, beat)
+
+
+def renew_lease(engine: Engine, task_id: int, owner: str, ttl_seconds: float, *, now: dt.datetime | None = None) -> bool:
+    """Extend `owner`'s lease on a task to now + `ttl_seconds` (the heartbeat of a live holder).
+
+    One owner-checked UPDATE, atomic on every backend: it changes the row only while the task is
+    LEASED by `owner`. Returns False when the lease was lost (expired and re-leased by another
+    worker, returned to PENDING, or the task closed), so the caller knows it no longer holds it.
+    """
+    if not owner:
+        raise ValueError("lease owner must be a non-empty string")
+    if ttl_seconds <= 0:
+        raise ValueError(f"ttl_seconds must be > 0, got {ttl_seconds}")
+    now = as_utc(now)
+    with control.write_transaction(engine) as conn:
+        res = conn.execute(
+            update(_Q)
+            .where(_Q.c.id == int(task_id), _Q.c.status == "LEASED", _Q.c.lease_owner == owner)
+            .values(lease_expires_at=now + dt.timedelta(seconds=float(ttl_seconds)), updated_at=now)
+        )
+        return int(res.rowcount or 0) == 1
+
+
+def release_lease(engine: Engine, task_id: int, owner: str, reason: str, *, now: dt.datetime | None = None) -> bool:
+    """Give a task `owner` still holds back to PENDING at once (no attempt counted), e.g. when its
+    worker is interrupted; returns False when `owner` did not hold it."""
+    now = as_utc(now)
+    with control.write_transaction(engine) as conn:
+        res = conn.execute(
+            update(_Q)
+            .where(_Q.c.id == int(task_id), _Q.c.status == "LEASED", _Q.c.lease_owner == owner)
+            .values(status="PENDING", lease_owner=None, lease_expires_at=None, last_error=f"[{owner}] {reason}"[:4000], updated_at=now)
+        )
+        return int(res.rowcount or 0) == 1
+
+
+def leased_tasks(engine: Engine) -> list[Task]:
+    """Every LEASED task, soonest-expiring first (what `trademl status` and an idle `backfill run` report)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(*_Q.c).where(_Q.c.status == "LEASED").order_by(_Q.c.lease_expires_at, _Q.c.id))
+        return [Task.from_row(r._mapping) for r in rows]
+
+
+def lease_record(task: Task) -> dict[str, Any]:
+    """A LEASED task as a JSON-ready mapping: id, kind, dataset, symbol, start_date, end_date
+    (closed-open, ISO dates), owner and expires_at (UTC ISO instant)."""
+    return {
+        "id": task.id,
+        "kind": task.kind,
+        "dataset": task.dataset,
+        "symbol": task.symbol,
+        "start_date": task.start_date.isoformat(),
+        "end_date": task.end_date.isoformat(),
+        "owner": task.lease_owner,
+        "expires_at": None if task.lease_expires_at is None else task.lease_expires_at.astimezone(dt.timezone.utc).isoformat(),
+    }
+
+
+def describe_lease(lease: Mapping[str, Any], now: dt.datetime | None = None) -> str:
+    """A `lease_record` in one line: ``#12 GAP equities_eod [2025-03-06, 2025-03-10) * held by
+    cli:node:4242 until 2025-03-20T12:03:00Z (in 95 s)``."""
+    head = f"#{lease['id']} {lease['kind']} {lease['dataset']} [{lease['start_date']}, {lease['end_date']}) {lease['symbol'] or '*'}"
+    owner = lease["owner"] or "?"
+    if lease["expires_at"] is None:
+        return f"{head} held by {owner} (no expiry)"
+    expires = dt.datetime.fromisoformat(lease["expires_at"])
+    left = (expires - as_utc(now)).total_seconds()
+    when = f"in {left:.0f} s" if left >= 0 else f"expired {-left:.0f} s ago; back to PENDING at the next lease"
+    return f"{head} held by {owner} until {expires.strftime('%Y-%m-%dT%H:%M:%SZ')} ({when})"
+
+
+class LeaseHeartbeat:
+    """A daemon thread renewing `owner`'s leases every `every_seconds` while its tasks run.
+
+    A worker holds a lease only as long as it proves it is alive, so the TTL can be short: when the
+    process dies (SIGKILL, OOM, power loss) the renewals stop and its tasks return to PENDING one
+    TTL later. A renewal that finds the lease gone (re-leased by another worker after an expiry)
+    drops the task and logs it; a task the worker closed itself is dropped silently. Database
+    errors are logged and retried at the next beat. Use as a context manager around the run.
+    """
+
+    def __init__(self, engine: Engine, owner: str, task_ids: Iterable[int], *, ttl_seconds: float, every_seconds: float) -> None:
+        if every_seconds <= 0 or every_seconds >= ttl_seconds:
+            raise ValueError(f"heartbeat every {every_seconds:g} s must be > 0 and below the lease TTL ({ttl_seconds:g} s)")
+        self.engine, self.owner = engine, owner
+        self.ttl_seconds, self.every_seconds = float(ttl_seconds), float(every_seconds)
+        self._ids: set[int] = {int(i) for i in task_ids}
+        self._lost: set[int] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"lease-heartbeat-{owner}", daemon=True)
+        self.renewals = 0
+
+    def __enter__(self) -> LeaseHeartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def lost(self) -> set[int]:
+        """Tasks whose lease another worker took over while this one ran them."""
+        with self._lock:
+            return set(self._lost)
+
+    def forget(self, task_id: int) -> None:
+        """Stop renewing a task (its worker closed it)."""
+        with self._lock:
+            self._ids.discard(int(task_id))
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=self.every_seconds + 5)
+
+    def beat(self) -> None:
+        """Renew every tracked lease once."""
+        with self._lock:
+            ids = sorted(self._ids)
+        for task_id in ids:
+            if renew_lease(self.engine, task_id, self.owner, self.ttl_seconds):
+                self.renewals += 1
+                continue
+            self.forget(task_id)
+            task = get_task(self.engine, task_id)
+            taken = task is not None and task.status == "LEASED" and task.lease_owner != self.owner
+            expired = task is not None and task.status == "PENDING" and (task.last_error or "") == f"lease expired; held by {self.owner}"
+            if taken or expired:
+                with self._lock:
+                    self._lost.add(task_id)
+                log.warning(
+                    "lease lost while the task ran",
+                    extra={"task": task_id, "owner": self.owner, "status": task.status, "lease_owner": task.lease_owner},
+                )
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.every_seconds):
+            try:
+                self.beat()
+            except Exception:  # noqa: BLE001 - a busy or briefly unreachable db must not kill the heartbeat
+                log.exception("lease heartbeat failed; retrying at the next beat", extra={"owner": self.owner})
+
+
 def _locked_task(conn: Connection, task_id: int) -> Task:
     stmt = select(*_Q.c).where(_Q.c.id == int(task_id))
     if conn.dialect.name == "postgresql":
@@ -852,7 +1110,11 @@ def backfill_run(
     if max_tasks is not None and max_tasks < 0:
         raise ValueError(f"max_tasks must be >= 0, got {max_tasks}")
     say = progress or (lambda msg: print(msg, file=sys.stdout, flush=True))
-    batch = int(_section(_config(), "queue").get("run_batch_size", 1))
+    cfg = _config()
+    batch = int(_section(cfg, "queue").get("run_batch_size", 1))
+    leases = lease_settings(cfg)
+    ttl = leases.ttl_seconds if ttl_seconds is None else int(ttl_seconds)
+    beat = min(leases.heartbeat_seconds, ttl / 2)
     remaining = None if budget is None else {k: float(v) for k, v in budget.items()}
     report = BackfillReport(owner=owner)
     t0 = time.perf_counter()
@@ -863,9 +1125,9 @@ def backfill_run(
             break
         expire_leases(engine)
         n = batch if max_tasks is None else max(1, min(batch, max_tasks - report.leased))
-        tasks = lease_tasks(engine, owner, n=n, ttl_seconds=ttl_seconds, budgets=remaining)
+        tasks = lease_tasks(engine, owner, n=n, ttl_seconds=ttl, budgets=remaining)
         if not tasks:
-            report.stop_reason = _why_idle(engine, remaining)
+            report.stop_reason = _why_idle(engine, remaining, owner)
             break
         for t in tasks:
             v = t.vendor or settings().vendor
@@ -877,7 +1139,14 @@ def backfill_run(
         report.leased += len(tasks)
         started = time.perf_counter()
         try:
-            execute(tasks)
+            with LeaseHeartbeat(engine, owner, [t.id for t in tasks], ttl_seconds=ttl, every_seconds=beat):
+                execute(tasks)
+        except (KeyboardInterrupt, SystemExit):
+            # Interrupted (Ctrl-C, SIGTERM): what this worker still holds goes back to the queue now,
+            # not one TTL later.
+            for t in tasks:
+                release_lease(engine, t.id, owner, "worker interrupted before closing the task")
+            raise
         except Exception as exc:  # noqa: BLE001 - one failing batch must not stop the drain
             report.errors += 1
             log.exception("backfill execute failed", extra={"tasks": ",".join(str(t.id) for t in tasks)})
@@ -906,9 +1175,12 @@ def backfill_run(
     return report
 
 
-def _why_idle(engine: Engine, remaining: Mapping[str, float] | None) -> str:
-    """Why nothing more could be leased: empty queue, backoff waits, or budgets."""
+def _why_idle(engine: Engine, remaining: Mapping[str, float] | None, owner: str) -> str:
+    """Why nothing more could be leased: budgets, tasks LEASED by other workers (with owner and
+    expiry: a dead worker's task comes back when its lease expires), backoff waits, or an empty queue.
+    Tasks `owner` itself left LEASED are counted by the report (``unclosed``), not listed here."""
     now = control.utc_now()
+    leased = [t for t in leased_tasks(engine) if t.lease_owner != owner]
     with engine.connect() as conn:
         ready = conn.execute(
             select(func.count()).where(
@@ -918,11 +1190,24 @@ def _why_idle(engine: Engine, remaining: Mapping[str, float] | None) -> str:
         waiting = conn.execute(
             select(func.count()).where(and_(_Q.c.status == "PENDING", _Q.c.next_not_before > now))
         ).scalar()
+    held = ""
+    if leased:
+        shown = "; ".join(describe_lease(lease_record(t), now) for t in leased[:_LEASES_SHOWN])
+        more = f"; and {len(leased) - _LEASES_SHOWN} more" if len(leased) > _LEASES_SHOWN else ""
+        held = f"{len(leased)} task(s) LEASED by other workers: {shown}{more}"
     if ready:
         if remaining is not None:
             left = ", ".join(f"{v} {t:g}" for v, t in sorted(remaining.items()))
-            return f"budget reached ({ready} ready task(s) left; run budget left: {left})"
-        return f"vendor budget reached ({ready} ready task(s) left: token bucket or daily-cap slice)"
+            reason = f"budget reached ({ready} ready task(s) left; run budget left: {left})"
+        else:
+            reason = f"vendor budget reached ({ready} ready task(s) left: token bucket or daily-cap slice)"
+        return f"{reason}; {held}" if held else reason
+    parts = [p for p in (held, f"{waiting} task(s) waiting for backoff" if waiting else "") if p]
+    if leased:
+        return "nothing leasable: " + "; ".join(parts)
     if waiting:
-        return f"queue drained ({waiting} task(s) waiting for backoff)"
+        return f"queue drained ({parts[0]})"
     return "queue drained"
+
+
+_LEASES_SHOWN = 5  # leases listed by name in an idle reason; the rest are counted

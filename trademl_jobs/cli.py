@@ -105,12 +105,14 @@ def _engine():
 
 # ---------------------------------------------------------------------------------------------- status
 def status_payload() -> dict:
-    """The `trademl status --json` document."""
-    from trademl import control
+    """The `trademl status --json` document; `leases` lists every LEASED task with its owner and
+    lease expiry (UTC ISO), so a task held by a dead worker is visible until its lease expires."""
+    from trademl import backfill, control
 
     engine = _engine()
     tables = control.status_counts(engine)
-    return {"tables": tables, "queue": control.queue_counts(engine)}
+    leases = [backfill.lease_record(t) for t in backfill.leased_tasks(engine)]
+    return {"tables": tables, "queue": control.queue_counts(engine), "leases": leases}
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -131,6 +133,14 @@ def _print_coverage(payload: dict) -> None:
         _say(f"{table:<{width}}  {c.get('GREEN', 0):>7} {c.get('AMBER', 0):>7} {c.get('RED', 0):>7}")
     q = payload["queue"]
     _say("queue: " + ", ".join(f"{k} {q.get(k, 0)}" for k in ("PENDING", "LEASED", "DONE", "FAILED")))
+    _print_leases(payload.get("leases", []))
+
+
+def _print_leases(leases: list[dict]) -> None:
+    from trademl import backfill
+
+    for lease in leases:
+        _say(f"  LEASED {backfill.describe_lease(lease)}")
 
 
 # ---------------------------------------------------------------------------------------------- audit

@@ -33,8 +33,9 @@ def lease_run_key(task: backfill.Task) -> str:
     return f"task-{task.id}-attempt-{task.attempts}-lease-{stamp}"
 
 
-def run_request_for_task(task: backfill.Task) -> dg.RunRequest:
-    """One single-run range materialization of the task's table (its check runs with it); a
+def run_request_for_task(task: backfill.Task, engine: Engine) -> dg.RunRequest:
+    """One single-run range materialization of the task's table (its check runs with it), narrowed
+    to `backfill.task_symbols` (a symbol-less GAP task re-fetches only the symbols still RED); a
     QC_PROBE task is one run of the probe job over the task's sessions instead."""
     first, last = task_range(task)
     if task.kind == "QC_PROBE":
@@ -47,8 +48,9 @@ def run_request_for_task(task: backfill.Task) -> dg.RunRequest:
         )
     key = asset_key_for(table_spec(task.dataset).name)
     op_config = {}
-    if task.symbol and task.symbol != "*":
-        op_config = {"ops": {key.to_python_identifier(): {"config": {"symbols": [task.symbol], "series": []}}}}
+    symbols = backfill.task_symbols(engine, task)
+    if symbols:
+        op_config = {"ops": {key.to_python_identifier(): {"config": {"symbols": symbols, "series": []}}}}
     return dg.RunRequest(
         run_key=lease_run_key(task),
         job_name=INGEST_JOB,

@@ -87,14 +87,17 @@ def materialize_range(
 
 
 def run_task(instance: dg.DagsterInstance, task: backfill.Task, extra_tags: dict[str, str] | None = None) -> RangeRun:
-    """The run a queue task stands for: a range materialization, or for QC_PROBE one probe-job run."""
+    """The run a queue task stands for: a range materialization (over `backfill.task_symbols`: a
+    symbol-less GAP task re-fetches only the symbols still RED), or for QC_PROBE one probe-job run."""
     from trademl_jobs.definitions import defs
+    from trademl_resources.control_db import _engine
 
-    request = run_request_for_task(task)
-    if request.job_name != PROBE_JOB:
+    engine = _engine(settings().db_uri)
+    if task.kind != "QC_PROBE":
         first, last = task_range(task)
-        symbols = [task.symbol] if task.symbol and task.symbol != "*" else None
+        symbols = backfill.task_symbols(engine, task)
         return materialize_range(instance, [task.dataset], first, last, symbols=symbols, extra_tags=extra_tags)
+    request = run_request_for_task(task, engine)
     return _execute(
         instance,
         defs.resolve_job_def(PROBE_JOB),

@@ -1,7 +1,13 @@
-"""QueueWorkerLoop as Dagster sensors: lease tasks and launch range runs; close tasks when runs end."""
+"""QueueWorkerLoop as Dagster sensors: lease tasks and launch range runs; close tasks when runs end.
+
+The queue worker's leases are short (configs/backfill.yml ``queue.lease_ttl_seconds``): at every
+tick it renews the leases of its tasks whose Dagster run is not finished, and lets the others
+expire, so a task whose run died without a status event returns to PENDING about one TTL later.
+"""
 
 
 import dagster as dg
+from sqlalchemy.engine import Engine
 
 from trademl import backfill
 from trademl.config import load_config
@@ -11,24 +17,42 @@ from trademl_jobs.queue import TASK_TAG, close_task, run_request_for_task
 from trademl_resources import ControlDbResource
 
 SENSOR_OWNER = "dagster-queue-worker"
+_FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
+UNFINISHED_STATUSES = [s for s in dg.DagsterRunStatus if s not in _FINISHED]
+
+
+def renew_live_leases(instance: dg.DagsterInstance, engine: Engine, ttl_seconds: int) -> tuple[int, int]:
+    """Renew the queue worker's leases whose task has an unfinished run (queued, starting, started,
+    canceling); the others (run finished, or never created) are left to expire. Returns (renewed, left)."""
+    mine = [t for t in backfill.leased_tasks(engine) if t.lease_owner == SENSOR_OWNER]
+    if not mine:
+        return 0, 0
+    runs = instance.get_runs(
+        filters=dg.RunsFilter(tags={TASK_TAG: [str(t.id) for t in mine]}, statuses=UNFINISHED_STATUSES)
+    )
+    alive = {r.tags.get(TASK_TAG) for r in runs}
+    renewed = sum(bool(backfill.renew_lease(engine, t.id, SENSOR_OWNER, ttl_seconds)) for t in mine if str(t.id) in alive)
+    return renewed, len(mine) - renewed
 
 
 @dg.sensor(
     jobs=[ingest_job, qc_probe_job],
     minimum_interval_seconds=30,
     default_status=sensor_status(),
-    description="Leases backfill_queue tasks by (priority, created_at) within vendor budgets and launches one range run per task.",
+    description="Renews the leases of tasks whose run is alive, then leases backfill_queue tasks by (priority, created_at) within vendor budgets and launches one range run per task.",
 )
 def queue_worker_sensor(context: dg.SensorEvaluationContext, control_db: ControlDbResource):
     engine = control_db.engine()
+    ttl = backfill.lease_settings().ttl_seconds
+    renewed, left = renew_live_leases(context.instance, engine, ttl)
     expired = backfill.expire_leases(engine)
     cfg = load_config("backfill")["queue"]
-    tasks = backfill.lease_tasks(
-        engine, SENSOR_OWNER, n=int(cfg["max_runs_per_tick"]), ttl_seconds=int(cfg["lease_ttl_seconds"])
-    )
+    tasks = backfill.lease_tasks(engine, SENSOR_OWNER, n=int(cfg["max_runs_per_tick"]), ttl_seconds=ttl)
     if not tasks:
-        return dg.SkipReason(f"no leasable task (expired leases returned: {expired})")
-    return [run_request_for_task(t) for t in tasks]
+        return dg.SkipReason(
+            f"no leasable task (leases renewed for live runs: {renewed}, not renewed: {left}, expired leases returned: {expired})"
+        )
+    return [run_request_for_task(t, engine) for t in tasks]
 
 
 def _close(context: dg.RunStatusSensorContext, control_db: ControlDbResource, ok: bool) -> dg.SkipReason:

@@ -111,3 +111,65 @@ def test_audit_default_window_is_the_stage_window(engine, market, configs):
     # history starts at the first stored session, so the audit covers 2025-03-03 .. 2025-03-19
     t = report.tables["raw/equities_bars"]
     assert (t.start, t.end, t.sessions) == (dt.date(2025, 3, 3), dt.date(2025, 3, 19), 13)
+
+
+def _gap_task(engine) -> backfill.Task:
+    (task_id,) = control.read_queue(engine, kind="GAP").id.tolist()
+    return backfill.get_task(engine, int(task_id))
+
+
+def test_symbol_less_gap_task_fetches_only_the_red_symbols(engine, lake):
+    symbols = ["AAA", "BBB", "CCC"]
+    lake.write_partitions("reference/universe", universe(WEEK, symbols))
+    lake.write_partitions("raw/equities_bars", bars(WEEK, ["CCC"]))  # AAA, BBB missing all week: 2/3 RED
+    _audit(engine, lake)
+    task = _gap_task(engine)
+    assert task.symbol is None
+    assert backfill.task_symbols(engine, task) == ["AAA", "BBB"]
+
+
+def test_gap_task_over_a_session_nothing_is_known_about_fetches_every_symbol(engine, lake):
+    lake.write_partitions("raw/equities_bars", bars([WEEK[0], WEEK[4]], SYMBOLS))  # no universe, no ledger
+    _audit(engine, lake)
+    task = _gap_task(engine)
+    assert (str(task.start_date), str(task.end_date)) == (WEEK[1], WEEK[4])
+    assert backfill.task_symbols(engine, task) is None  # symbol-less RED rows: the whole sessions
+
+
+def test_sessions_the_universe_does_not_cover_expect_the_symbols_the_ledger_tracks(engine, lake):
+    """No reference/universe: a missing partition is RED for the symbols the node had, not one symbol-less row."""
+    lake.write_partitions("raw/equities_bars", bars([WEEK[0], WEEK[1], WEEK[4]], ["AAA", "BBB"]))
+    _audit(engine, lake)
+    rows = control.read_partition_status(engine, table_name="raw/equities_bars", start=WEEK[2], end=WEEK[3])
+    assert rows.symbol.isna().all()  # nothing tracked yet for Wed/Thu: the session itself is RED
+    control.upsert_partition_status(engine, rows.assign(symbol="AAA", partition_key=rows.dt.astype(str)))
+    _audit(engine, lake)
+    rows = control.read_partition_status(engine, table_name="raw/equities_bars", start=WEEK[2], end=WEEK[3])
+    assert sorted(rows.symbol) == ["AAA", "AAA"] and set(rows.status) == {"RED"}
+    assert backfill.task_symbols(engine, _gap_task(engine)) == ["AAA"]
+
+
+def test_stored_partitions_without_ledger_rows_are_reconciled_by_qc_not_refetched(engine, lake):
+    lake.write_partitions("reference/universe", universe(WEEK, SYMBOLS))
+    lake.write_partitions("raw/equities_bars", bars(WEEK, SYMBOLS))  # rows stored by source_name "synthetic"
+    monday = lake.read_partition("raw/equities_bars", WEEK[0])
+    control.upsert_partition_status(engine, backfill.qc.evaluate_partitions(
+        "raw/equities_bars", [dt.date(2025, 3, 3)], backfill.qc.stored_counts(monday, "raw/equities_bars"), source_name="synthetic"))
+    # the ingest was killed before the ledger rows of Tue..Fri were written
+    report = _audit(engine, lake)
+    t = report.tables["raw/equities_bars"]
+    assert (t.reconciled, t.green, t.tasks_planned) == (4, 5, 0)
+    assert "reconciled 4 stored partition(s) that had no ledger rows" in str(report)
+    rows = control.read_partition_status(engine, table_name="raw/equities_bars")
+    assert len(rows) == 15 and set(rows.status) == {"GREEN"}
+    assert control.read_queue(engine).empty
+
+
+def test_reconciled_rows_name_the_source_that_stored_the_partition(engine, lake):
+    lake.write_partitions("reference/universe", universe(WEEK, SYMBOLS))
+    lake.write_partitions("raw/equities_bars", bars(WEEK, SYMBOLS))  # source_name "synthetic", ledger empty
+    backfill.audit_scan(["raw/equities_bars"], engine=engine, lake=lake, start=WEEK[0], end=WEEK[-1], now=NOW, vendor="massive")
+    rows = control.read_partition_status(engine, table_name="raw/equities_bars")
+    assert set(rows.source_name) == {"synthetic"}  # not the audit's configured vendor
+    again = backfill.audit_scan(["raw/equities_bars"], engine=engine, lake=lake, start=WEEK[0], end=WEEK[-1], now=NOW)
+    assert again.tables["raw/equities_bars"].reconciled == 0

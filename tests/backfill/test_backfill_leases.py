@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing as mp
 import os
+import time
 
 import pytest
+from sqlalchemy import update
 from backfill_lease_worker import lease_until_empty
 
 from trademl import backfill, control
@@ -53,6 +55,79 @@ def test_unexpired_lease_is_kept(backend_engine):
     task = _only(backfill.lease_tasks(backend_engine, "w1", ttl_seconds=60, now=T0))
     assert backfill.expire_leases(backend_engine, now=T0 + dt.timedelta(seconds=59)) == 0
     assert backfill.get_task(backend_engine, task.id).status == "LEASED"
+
+
+def test_renew_lease_extends_the_holders_lease(backend_engine):
+    control.enqueue_tasks(backend_engine, [_task()], now=T0)
+    task = _only(backfill.lease_tasks(backend_engine, "w1", ttl_seconds=60, now=T0))
+    later = T0 + dt.timedelta(seconds=50)
+    assert backfill.renew_lease(backend_engine, task.id, "w1", 60, now=later) is True
+    assert backfill.get_task(backend_engine, task.id).lease_expires_at == later + dt.timedelta(seconds=60)
+    assert backfill.expire_leases(backend_engine, now=T0 + dt.timedelta(seconds=61)) == 0  # past the first TTL, still held
+
+
+def test_renew_lease_by_another_owner_changes_nothing(backend_engine):
+    control.enqueue_tasks(backend_engine, [_task()], now=T0)
+    task = _only(backfill.lease_tasks(backend_engine, "w1", ttl_seconds=60, now=T0))
+    assert backfill.renew_lease(backend_engine, task.id, "w2", 600, now=T0) is False
+    back = backfill.get_task(backend_engine, task.id)
+    assert (back.lease_owner, back.lease_expires_at) == ("w1", T0 + dt.timedelta(seconds=60))
+
+
+def test_renew_lease_after_the_lease_was_lost_returns_false(backend_engine):
+    control.enqueue_tasks(backend_engine, [_task()], now=T0)
+    task = _only(backfill.lease_tasks(backend_engine, "w1", ttl_seconds=60, now=T0))
+    backfill.expire_leases(backend_engine, now=T0 + dt.timedelta(seconds=61))
+    assert backfill.renew_lease(backend_engine, task.id, "w1", 60, now=T0 + dt.timedelta(seconds=62)) is False  # PENDING now
+    _only(backfill.lease_tasks(backend_engine, "w2", ttl_seconds=60, now=T0 + dt.timedelta(seconds=63)))
+    assert backfill.renew_lease(backend_engine, task.id, "w1", 60, now=T0 + dt.timedelta(seconds=64)) is False  # w2 holds it
+    assert backfill.get_task(backend_engine, task.id).lease_owner == "w2"
+
+
+def test_renew_lease_of_a_closed_task_returns_false(engine):
+    control.enqueue_tasks(engine, [_task()], now=T0)
+    task = _only(backfill.lease_tasks(engine, "w1", now=T0))
+    backfill.complete_task(engine, task.id, "w1", now=T0)
+    assert backfill.renew_lease(engine, task.id, "w1", 60, now=T0) is False
+    assert backfill.get_task(engine, task.id).status == "DONE"
+
+
+def test_release_lease_returns_the_task_to_pending_without_an_attempt(engine):
+    control.enqueue_tasks(engine, [_task()], now=T0)
+    task = _only(backfill.lease_tasks(engine, "w1", now=T0))
+    assert backfill.release_lease(engine, task.id, "w2", "not mine", now=T0) is False
+    assert backfill.release_lease(engine, task.id, "w1", "worker interrupted", now=T0) is True
+    back = backfill.get_task(engine, task.id)
+    assert (back.status, back.lease_owner, back.attempts) == ("PENDING", None, 0)
+
+
+def test_heartbeat_keeps_the_lease_past_its_ttl_and_reports_a_lease_taken_over(engine):
+    control.enqueue_tasks(engine, [_task()], now=T0)
+    task = _only(backfill.lease_tasks(engine, "w1", ttl_seconds=1))
+    with backfill.LeaseHeartbeat(engine, "w1", [task.id], ttl_seconds=1, every_seconds=0.1) as beat:
+        time.sleep(1.5)
+        assert backfill.expire_leases(engine) == 0
+        assert backfill.get_task(engine, task.id).lease_owner == "w1"
+        assert beat.renewals >= 5
+        with control.write_transaction(engine) as conn:  # another worker takes the task over
+            conn.execute(update(control.backfill_queue).values(lease_owner="w2"))
+        time.sleep(0.5)
+        assert beat.lost == {task.id}
+    assert backfill.get_task(engine, task.id).lease_owner == "w2"
+
+
+def test_shipped_leases_last_minutes_and_are_renewed_well_within_them():
+    """configs/backfill.yml as shipped: a dead worker's task is back within minutes, a live one renews in time."""
+    leases = backfill.lease_settings(load_config("backfill"))
+    assert leases.ttl_seconds <= 300
+    assert leases.heartbeat_seconds * 3 <= leases.ttl_seconds
+    assert leases.ttl_seconds >= 3 * 30  # the queue-worker sensor renews at its ticks (minimum_interval_seconds=30)
+
+
+def test_heartbeat_must_beat_faster_than_the_ttl(configs):
+    configs("backfill", lambda d: d["queue"].update(lease_ttl_seconds=30, heartbeat_seconds=30))
+    with pytest.raises(ValueError, match="heartbeat_seconds .30. must be below lease_ttl_seconds .30."):
+        backfill.lease_settings()
 
 
 def test_fifo_within_a_priority_lane(backend_engine):

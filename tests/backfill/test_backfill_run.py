@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
+
+import pytest
 
 from trademl import backfill, control
 
@@ -103,3 +106,40 @@ def test_backfill_run_prints_progress_by_default(engine, capsys):
     out = capsys.readouterr().out
     assert "[1/1] #1 GAP equities_eod [2024-01-01, 2024-01-02) * -> DONE" in out
     assert "1 DONE" in out
+
+
+def test_backfill_run_renews_the_leases_of_the_tasks_it_runs_past_their_ttl(engine, configs):
+    configs("backfill", lambda d: d["queue"].update(lease_ttl_seconds=1, heartbeat_seconds=0.1))
+    _enqueue(engine, 1)
+    held = []
+
+    def slow(tasks):
+        time.sleep(2.0)  # twice the TTL
+        backfill.expire_leases(engine)  # what another worker does before leasing
+        held.extend((t.status, t.lease_owner) for t in (backfill.get_task(engine, x.id) for x in tasks))
+        for t in tasks:
+            backfill.complete_task(engine, t.id, "w1")
+
+    report = backfill.backfill_run(None, engine=engine, execute=slow, owner="w1", progress=lambda _: None)
+    assert held == [("LEASED", "w1")]
+    assert report.done == 1
+
+
+def test_an_interrupted_backfill_run_gives_its_tasks_back_at_once(engine):
+    _enqueue(engine, 1)
+
+    def interrupted(tasks):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        backfill.backfill_run(None, engine=engine, execute=interrupted, owner="w1", progress=lambda _: None)
+    assert control.queue_counts(engine) == {"PENDING": 1, "LEASED": 0, "DONE": 0, "FAILED": 0}
+
+
+def test_idle_backfill_run_names_tasks_leased_by_other_workers(engine):
+    _enqueue(engine, 1)
+    (task,) = backfill.lease_tasks(engine, "cli:node:4242", ttl_seconds=120)
+    report = backfill.backfill_run(None, engine=engine, execute=lambda tasks: None, owner="w1", progress=lambda _: None)
+    stamp = task.lease_expires_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert report.stop_reason.startswith("nothing leasable: 1 task(s) LEASED by other workers: ")
+    assert f"#{task.id} GAP equities_eod [2024-01-01, 2024-01-02) * held by cli:node:4242 until {stamp} (in 1" in report.stop_reason

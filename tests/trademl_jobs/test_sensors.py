@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import dagster as dg
 import pytest
@@ -171,3 +172,60 @@ def test_probe_task_whose_run_failed_is_retried_with_backoff(engine):
     assert close_task(engine, task_id, "test-worker", False, "run-2") == "FAILED"
     task = backfill.get_task(engine, task_id)
     assert task.attempts == 1 and "probe run run-2 failed" in (task.last_error or "")
+
+
+def _leased_by_sensor(instance, node, engine) -> int:
+    task_id = _gap(engine)
+    assert len(_tick(instance, node).run_requests) == 1
+    return task_id
+
+
+def _expire_at(engine, task_id: int, when: dt.datetime) -> None:
+    with control.write_transaction(engine) as conn:
+        conn.execute(update(control.backfill_queue).where(control.backfill_queue.c.id == task_id).values(lease_expires_at=when))
+
+
+def _add_run(instance, task_id: int, status: dg.DagsterRunStatus) -> None:
+    instance.add_run(dg.DagsterRun(job_name="ingest_job", run_id=str(uuid.uuid4()), status=status, tags={TASK_TAG: str(task_id)}))
+
+
+def test_queue_worker_renews_the_lease_of_a_task_whose_run_is_alive(instance, node, engine):
+    task_id = _leased_by_sensor(instance, node, engine)
+    _add_run(instance, task_id, dg.DagsterRunStatus.STARTED)
+    soon = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=5)
+    _expire_at(engine, task_id, soon)
+    _tick(instance, node)
+    task = backfill.get_task(engine, task_id)
+    assert (task.status, task.lease_owner) == ("LEASED", "dagster-queue-worker")
+    ttl = backfill.lease_settings().ttl_seconds
+    assert task.lease_expires_at > soon + dt.timedelta(seconds=ttl / 2)
+
+
+def test_queue_worker_lets_the_lease_of_a_finished_run_expire_and_launches_the_task_again(instance, node, engine):
+    task_id = _leased_by_sensor(instance, node, engine)
+    _add_run(instance, task_id, dg.DagsterRunStatus.FAILURE)  # ended without its status sensor closing the task
+    _expire_at(engine, task_id, dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1))
+    (again,) = _tick(instance, node).run_requests
+    assert again.tags[TASK_TAG] == str(task_id)
+
+
+def test_queue_worker_does_not_renew_a_lease_whose_run_was_never_created(instance, node, engine):
+    task_id = _leased_by_sensor(instance, node, engine)
+    before = backfill.get_task(engine, task_id).lease_expires_at
+    result = _tick(instance, node)
+    assert result.run_requests == [] and "not renewed: 1" in result.skip_message
+    assert backfill.get_task(engine, task_id).lease_expires_at == before
+
+
+def test_symbol_less_gap_task_runs_over_its_red_symbols_only(instance, node, engine):
+    import pandas as pd
+
+    from trademl import qc
+
+    days = [dt.date(2025, 3, 3), dt.date(2025, 3, 4), dt.date(2025, 3, 5)]
+    expected = pd.DataFrame({"dt": [d for d in days for _ in range(3)], "symbol": ["SYN001", "SYN002", "SYN003"] * 3})
+    counts = pd.DataFrame({"dt": days, "symbol": ["SYN003"] * 3, "rows": [1, 1, 1]})
+    control.upsert_partition_status(engine, qc.evaluate_partitions("raw/equities_bars", days, counts, source_name="synthetic", expected=expected))
+    _gap(engine)  # [03-03, 03-06), symbol NULL: SYN001 and SYN002 RED, SYN003 GREEN
+    (req,) = _tick(instance, node).run_requests
+    assert req.run_config["ops"]["raw__equities_bars"]["config"]["symbols"] == ["SYN001", "SYN002"]
