@@ -141,13 +141,15 @@ class IngestSettings:
         cfg = load_config("ingest")
 
         def pick(key: str) -> object:
-            value = cfg.get(key)
+            if key not in cfg:
+                raise ValueError(f"configs/ingest.yml has no {key!r} (see the project's configs/ingest.yml)")
+            value = cfg[key]
             if isinstance(value, Mapping):
                 return value.get(dataset, value.get("default"))
             return value
 
         chunk = int(pick("chunk_sessions"))
-        batch = int(pick("ledger_batch_partitions") or 1)
+        batch = int(pick("ledger_batch_partitions"))
         frac = pick("large_revision_frac")
         if chunk < 1:
             raise ValueError(f"configs/ingest.yml chunk_sessions for {dataset!r} must be >= 1, got {chunk}")
