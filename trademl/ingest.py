@@ -544,6 +544,9 @@ def _stage_sessions_one_by_one(
 ) -> None:
     """Conform and stage each session separately: a schema violation rejects only its own session."""
     by_session = _split_by_session(frame, spec.partition_column, spec.name, connector.source_name)
+    others = {d.isoformat(): len(g) for d, g in by_session.items() if d not in set(sessions)}
+    if others:
+        report.record_not_stored({"outside_window": others})
     for session in sessions:
         rows = by_session.get(session)
         if rows is None or len(rows) == 0:
