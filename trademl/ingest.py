@@ -360,8 +360,9 @@ class _Batch:
     """Staged partitions of one chunk waiting for their ledger rows, flushed every `size` partitions.
 
     Holds what QC needs so no flush reads the lake for a staged partition (its new version is not
-    visible yet): the expected symbols of the chunk (read once) and the stored counts per
-    (dt, symbol) of every staged version.
+    visible yet): the expected symbols of the chunk (read once), the chunk's QC rows evaluated
+    once from the incoming counts (`precompute`; a partition stored exactly as sent takes its rows
+    from there) and the stored counts of every other staged version (evaluated at its flush).
     """
 
     def __init__(
@@ -379,8 +380,9 @@ class _Batch:
         self.lake, self.spec, self.sessions, self.connector = lake, spec, sessions, connector
         self.symbols, self.report, self.ledger, self.size, self.frames = symbols, report, ledger, size, frames
         self.expected: dict[dt.date, list[str] | None] | None = None
-        self.pending: list[StagedWrite] = []
-        self.counts: list[pd.DataFrame] = []
+        self.pre: pd.DataFrame | None = None
+        self.pre_positions: dict[dt.date, np.ndarray] = {}
+        self.pending: list[tuple[StagedWrite, pd.DataFrame | None]] = []
         self.flushed: set[dt.date] = set()
 
     def expected_symbols(self) -> dict[dt.date, list[str] | None]:
@@ -390,30 +392,41 @@ class _Batch:
             )
         return self.expected
 
-    def add(self, staged: StagedWrite, counts: pd.DataFrame | None) -> None:
-        """Queue a staged partition; `counts` are its stored rows per (dt, symbol) when the caller knows them."""
+    def precompute(self, incoming: pd.DataFrame) -> None:
+        """QC every session of the chunk once: `incoming` (rows per (dt, symbol) about to be staged)
+        stands for the sessions it covers, the lake for the others (they stage nothing)."""
+        self.pre = self._qc(self.sessions, incoming)
+        days = pd.to_datetime(self.pre["dt"]).dt.date if len(self.pre) else pd.Series([], dtype=object)
+        self.pre_positions = {d: np.asarray(p) for d, p in self.pre.groupby(days.to_numpy(), sort=False).indices.items()}
+
+    def add(self, staged: StagedWrite, counts: pd.DataFrame | None = None, *, as_sent: bool = False) -> None:
+        """Queue a staged partition. as_sent: it holds exactly the precomputed incoming rows; else
+        `counts` (or, when None, its staged table) give its stored rows per (dt, symbol)."""
         res = staged.result
         if res.changed:
             self.report.partitions_written += 1
         else:
             self.report.partitions_unchanged += 1
-        if counts is None:
+        if not (as_sent and self.pre is not None) and counts is None:
             counts = qc.stored_counts(staged.table, self.spec.name, session=res.partition)
-        self.pending.append(staged)
-        self.counts.append(counts)
+        self.pending.append((staged, None if as_sent and self.pre is not None else counts))
         if len(self.pending) >= self.size:
             self.flush()
 
     def flush(self) -> None:
-        """QC the queued partitions and hand rows + commits to the ledger thread."""
+        """QC rows of the queued partitions (precomputed or evaluated now) to the ledger thread, with their commits."""
         if not self.pending:
             return
-        staged, counts = self.pending, self.counts
-        self.pending, self.counts = [], []
-        days = [s.result.partition for s in staged]
+        pending, self.pending = self.pending, []
+        staged = [s for s, _ in pending]
+        sent = [s.result.partition for s, c in pending if c is None]
+        other = [(s.result.partition, c) for s, c in pending if c is not None]
+        parts = [self._precomputed(sent)] if sent else []
+        if other:
+            parts.append(self._qc([d for d, _ in other], pd.concat([c for _, c in other], ignore_index=True)))
         reviews = {s.result.partition: {**s.result.review, "version": s.result.version} for s in staged if s.result.review}
-        rows = self._evaluate(days, pd.concat(counts, ignore_index=True), reviews)
-        self.flushed.update(days)
+        rows = self._record(pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0], reviews)
+        self.flushed.update(s.result.partition for s in staged)
         self.ledger.submit(rows, staged)
 
     def finish(self) -> None:
@@ -422,18 +435,22 @@ class _Batch:
         rest = [d for d in self.sessions if d not in self.flushed]
         if rest:
             reviews = self.lake.pending_reviews(self.spec.name, rest)
-            rows = self._evaluate(rest, None, {d: r for d, r in reviews.items()})
-            self.ledger.submit(rows, [])
+            rows = self._precomputed(rest) if self.pre is not None else self._qc(rest, None)
+            self.ledger.submit(self._record(rows, reviews), [])
 
     def abort_pending(self) -> None:
         """Release staged partitions never handed to the ledger (the chunk failed): they stay invisible."""
-        for s in self.pending:
+        for s, _ in self.pending:
             s.abort()
-        self.pending, self.counts = [], []
+        self.pending = []
 
-    def _evaluate(self, days: list[dt.date], counts: pd.DataFrame | None, reviews: dict[dt.date, dict]) -> pd.DataFrame:
+    def _precomputed(self, days: list[dt.date]) -> pd.DataFrame:
+        positions = [self.pre_positions[d] for d in days if d in self.pre_positions]
+        return self.pre.iloc[np.concatenate(positions)] if positions else self.pre.iloc[0:0]
+
+    def _qc(self, days: list[dt.date], counts: pd.DataFrame | None) -> pd.DataFrame:
         expected = self.expected_symbols()
-        rows = evaluate_sessions(
+        return evaluate_sessions(
             self.lake,
             self.spec.name,
             days,
@@ -444,11 +461,14 @@ class _Batch:
             written_counts=counts,
             expected={d: expected[d] for d in days},
         )
+
+    def _record(self, rows: pd.DataFrame, reviews: Mapping[dt.date, dict]) -> pd.DataFrame:
+        """`rows` with pending reviews applied (LARGE_REVISION), kept for the run's summaries."""
         if reviews and len(rows):
             rows = qc.apply_reviews(rows, reviews)
             flagged = set(pd.to_datetime(rows.loc[rows["qc_code"] == "LARGE_REVISION", "dt"]).dt.date)
             for day in flagged:
-                self.report.large_revisions[day.isoformat()] = reviews[day]
+                self.report.large_revisions[day.isoformat()] = dict(reviews[day])
         self.frames.append(rows)
         return rows
 
@@ -524,12 +544,11 @@ def _stage_conformed_chunk(
         table = table.filter(wanted)
     counts = qc.stored_counts(table, spec.name)
     incoming = counts.groupby("dt")["rows"].sum()
-    by_day = dict(tuple(counts.groupby("dt", sort=False))) if len(counts) else {}
+    batch.precompute(counts)
     for staged in lake.stage_partitions(spec.name, table, vendor=connector.source_name, mode="merge", conformed=True, guard=guard):
         res = staged.result
         # The stored version holds exactly the incoming rows unless a merge kept older rows beside them.
-        known = by_day.get(res.partition) if res.row_count == int(incoming.get(res.partition, -1)) else None
-        batch.add(staged, known)
+        batch.add(staged, as_sent=res.row_count == int(incoming.get(res.partition, -1)))
 
 
 def _stage_sessions_one_by_one(

@@ -22,6 +22,14 @@ Guarantees:
   logical types round-trip every table schema exactly).
 * Writers to one partition serialise on ``.lock`` in the partition directory (``fcntl.flock``
   plus an in-process lock), so two writers never produce the same version number.
+* Staged commits: `stage_partition(s)` stop just before the rename and hand back a StagedWrite
+  holding the partition's lock; the caller records what must exist before the version is visible
+  (ingest: the ledger rows) and then commits (or aborts) it, possibly from another thread.
+* Revisions: each new version's manifest entry records the version it replaced, that version's
+  row count and how many of its rows the new one dropped or changed (data columns only). With a
+  `RevisionGuard`, a version that revised more than its share is flagged ``review`` (e.g.
+  LARGE_REVISION) until `accept_version`; every older version stays readable
+  (`read(..., version=)`, `read_partition(..., version=)`, `versions`).
 
 A root may also be an fsspec URL (``s3://bucket/lake``, ``memory://lake``): the same algorithm
 runs with object puts and server-side moves (each object appears atomically). Object stores have
