@@ -333,10 +333,16 @@ class _Ledger:
         self.jobs: list[Future] = []
 
     def submit(self, rows: pd.DataFrame, staged: list[StagedWrite]) -> None:
-        for done in [f for f in self.jobs if f.done()]:
-            done.result()  # surface a failed upsert now rather than after the whole range
-            self.jobs.remove(done)
-        self.jobs.append(self.pool.submit(_record_then_commit, self.engine, rows, staged))
+        """Queue `rows` and the commits of `staged` (aborted here if an earlier job failed)."""
+        try:
+            for done in [f for f in self.jobs if f.done()]:
+                done.result()  # surface a failed upsert now rather than after the whole range
+                self.jobs.remove(done)
+            self.jobs.append(self.pool.submit(_record_then_commit, self.engine, rows, staged))
+        except BaseException:
+            for s in staged:
+                s.abort()
+            raise
 
     def wait(self) -> None:
         for job in self.jobs:
@@ -563,7 +569,8 @@ def _stage_sessions_one_by_one(
 ) -> None:
     """Conform and stage each session separately: a schema violation rejects only its own session."""
     by_session = _split_by_session(frame, spec.partition_column, spec.name, connector.source_name)
-    others = {d.isoformat(): len(g) for d, g in by_session.items() if d not in set(sessions)}
+    requested = set(sessions)
+    others = {d.isoformat(): len(g) for d, g in by_session.items() if d not in requested}
     if others:
         report.record_not_stored({"outside_window": others})
     for session in sessions:
