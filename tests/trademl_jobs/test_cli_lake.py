@@ -20,7 +20,8 @@ def _bars(close: float) -> pd.DataFrame:
         "date": [pd.Timestamp(DAY).date()] * 2, "symbol": ["AAA", "BBB"], "open": close, "high": close + 1,
         "low": close - 1, "close": close, "vwap": close, "volume": 100, "nbbo_spread": None, "trades": 5,
         "session_id": f"XNYS:{DAY}", "ingested_at": pd.Timestamp("2025-03-04", tz="UTC"), "source_name": "synthetic",
-        "source_uri": "synthetic://bars", "vendor_ts": pd.NaT, "api_version": "v1",
+        "source_uri": "synthetic://bars", "vendor_ts": pd.Series([pd.NaT] * 2, dtype="datetime64[us, UTC]"),
+        "api_version": "v1",
     })
 
 
