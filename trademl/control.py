@@ -48,6 +48,7 @@ from sqlalchemy import (
     delete,
     event,
     func,
+    inspect,
     select,
     text,
     update,
@@ -140,6 +141,8 @@ partition_status = Table(
     Column("qc_code", Text, nullable=True),
     Column("first_observed_at", UTCDateTime, nullable=False),
     Column("last_observed_at", UTCDateTime, nullable=False),
+    # Optional JSON text explaining the qc_code (e.g. LARGE_REVISION: revised_frac, versions).
+    Column("detail", Text, nullable=True),
     UniqueConstraint("status_key", name="uq_partition_status_key"),
     CheckConstraint("qc_score IS NULL OR (qc_score >= 0 AND qc_score <= 1)", name="ck_partition_status_qc_score"),
     CheckConstraint("row_count >= 0", name="ck_partition_status_row_count"),
@@ -290,7 +293,21 @@ def make_engine(db_uri: str | None = None) -> Engine:
         if backend == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(7317001)"))
         metadata.create_all(conn, checkfirst=True)
+        _add_missing_columns(conn)
     return engine
+
+
+# Columns added to existing tables after their first release: (table, column, SQL type).
+_ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (("partition_status", "detail", "TEXT"),)
+
+
+def _add_missing_columns(conn: Connection) -> None:
+    """Bring a control db created by an older release up to date (ALTER TABLE ... ADD COLUMN, nullable)."""
+    inspector = inspect(conn)
+    for table_name, column_name, sql_type in _ADDED_COLUMNS:
+        present = {c["name"] for c in inspector.get_columns(table_name)}
+        if column_name not in present:
+            conn.exec_driver_sql(f"ALTER TABLE {table_name} ADD COLUMN {column_name} {sql_type}")
 
 
 @contextmanager
@@ -400,7 +417,7 @@ def _validated_status_rows(rows: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in STATUS_COLUMNS if c not in rows.columns]
     if missing:
         raise ValueError(f"status rows are missing columns {missing}; required: {list(STATUS_COLUMNS)}")
-    frame = rows.loc[:, list(STATUS_COLUMNS)].copy()
+    frame = rows.loc[:, [*STATUS_COLUMNS, *(["detail"] if "detail" in rows.columns else [])]].copy()
     for col in ("source_name", "table_name", "status"):
         if frame[col].isna().any():
             raise ValueError(f"status rows have null {col}")
@@ -419,7 +436,9 @@ def _validated_status_rows(rows: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-_STATUS_UPDATE_ON_CONFLICT = ("source_name", "status", "qc_score", "row_count", "expected_rows", "qc_code", "last_observed_at")
+_STATUS_UPDATE_ON_CONFLICT = (
+    "source_name", "status", "qc_score", "row_count", "expected_rows", "qc_code", "detail", "last_observed_at",
+)
 
 
 def upsert_partition_status(engine: Engine, rows: pd.DataFrame, *, now: dt.datetime | None = None) -> int:
@@ -427,7 +446,9 @@ def upsert_partition_status(engine: Engine, rows: pd.DataFrame, *, now: dt.datet
 
     A symbol-less session row of a partition (written when nothing at all could be said about its
     symbols, e.g. the universe was missing) is removed once rows naming symbols or partition keys
-    arrive for the same (table_name, dt). Returns the number of distinct rows written.
+    arrive for the same (table_name, dt). An optional ``detail`` column (text explaining the
+    qc_code) is stored too; rows without it clear a previous detail, like their qc_code replaces
+    the previous one. Returns the number of distinct rows written.
     """
     if rows is None or len(rows) == 0:
         return 0
@@ -458,6 +479,7 @@ def upsert_partition_status(engine: Engine, rows: pd.DataFrame, *, now: dt.datet
         "row_count": pd.to_numeric(frame["row_count"]).astype("int64").tolist(),
         "expected_rows": [None if v is None else int(v) for v in _none_if_na(expected)],
         "qc_code": _none_if_na(frame["qc_code"]),
+        "detail": _none_if_na(frame["detail"]) if "detail" in frame.columns else [None] * n,
         "first_observed_at": [ts_value] * n,
         "last_observed_at": [ts_value] * n,
     }

@@ -1,16 +1,36 @@
-"""Ingest one dataset over a session range: fetch -> validate -> write the lake -> QC -> ledger.
+"""Ingest one dataset over a session range: fetch -> validate -> stage in the lake -> QC -> ledger -> commit.
 
 This is the whole body of every raw and reference asset, kept here so it is testable without
 Dagster. A malformed payload for one session is rejected (that session goes RED with the
 vendor's qc_code) while the other sessions are stored; nothing already stored is ever changed
-by a rejected payload. Vendor outages become RED rows with ``VENDOR_OUTAGE``.
+by a rejected payload. Vendor outages become RED rows with ``VENDOR_OUTAGE``. A source that is
+set up wrongly (``SourceConfigError``: a files mapping whose file is missing, naive timestamps
+without a time zone) fails the ingest with its message.
+
+Ledger before visibility: partitions are staged (written and verified, not yet visible) in
+batches of ``configs/ingest.yml ledger_batch_partitions``; a batch's ledger rows are upserted and
+only then are its partitions committed (renamed into place), on one background thread while the
+next batch is staged. So a process killed at any moment leaves no visible partition without its
+ledger rows (at worst a batch's rows describe versions that never appeared; the next write or
+audit corrects them).
+
+Large revisions: a new version that drops or changes more than ``large_revision_frac`` of the
+rows of a partition the ledger holds GREEN (or has not judged) is still stored, but flagged for
+review in its manifest and recorded AMBER with qc_code ``LARGE_REVISION`` and the share in the
+ledger's ``detail``; the previous version stays readable (`Lake.read(..., version=)`) until the
+revision is accepted (`accept_revision`, ``trademl lake accept``) or replaced.
+
+Rows a vendor sent that are not stored (bars outside regular hours, rows on non-sessions, rows
+dated outside the requested window) are counted per date in ``IngestReport.not_stored`` and
+logged in one line; nothing is dropped silently.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -23,8 +43,8 @@ from sqlalchemy.engine import Engine
 from trademl import calendar, control, qc
 from trademl.config import load_config
 from trademl.qc import summaries_by_session
-from trademl.connectors.base import Connector, FetchRequest, VendorError
-from trademl.lake import Lake
+from trademl.connectors.base import Connector, FetchRequest, SourceConfigError, VendorError
+from trademl.lake import Lake, RevisionGuard, StagedWrite
 from trademl.schemas import SchemaViolation, TableSpec, conform, table_spec
 
 log = logging.getLogger(__name__)
@@ -45,7 +65,13 @@ PAYLOAD_FAULT_CODES = frozenset({"MALFORMED_PAYLOAD", "SCHEMA_VIOLATION", "CHECK
 
 @dataclass
 class IngestReport:
-    """What one ingest did: files changed, sessions rejected, per-session QC summaries."""
+    """What one ingest did: files changed, sessions rejected, per-session QC summaries.
+
+    not_stored: rows the vendor sent that are not in the lake, reason -> {"YYYY-MM-DD": rows}
+    (reasons: outside_regular_hours, non_session, outside_window). large_revisions: session ->
+    the review of its latest version (revised_frac, revised_rows, previous_rows, version,
+    previous_version) for every session recorded AMBER LARGE_REVISION by this run.
+    """
 
     dataset: str
     table: str
@@ -57,6 +83,8 @@ class IngestReport:
     rejected: dict[str, str] = field(default_factory=dict)  # session -> reason
     failed_sessions: dict[str, str] = field(default_factory=dict)
     summaries: dict[str, qc.PartitionSummary] = field(default_factory=dict)
+    not_stored: dict[str, dict[str, int]] = field(default_factory=dict)
+    large_revisions: dict[str, dict] = field(default_factory=dict)
 
     @property
     def colour_counts(self) -> dict[str, int]:
@@ -64,6 +92,72 @@ class IngestReport:
         for s in self.summaries.values():
             counts[s.color] += 1
         return counts
+
+    def record_not_stored(self, dropped: Mapping[str, Mapping[str, int]]) -> None:
+        """Add a fetch's left-out rows, judged against the whole ingest window.
+
+        A row dated outside one chunk's request but inside the ingest window is not lost: a
+        session of another chunk is stored by that chunk, a non-session is counted as such.
+        Counts merge by maximum: chunks request disjoint dates, so the same date counted twice is
+        the same rows seen twice (a file read for each chunk).
+        """
+        if not dropped or not self.sessions:
+            return
+        lo, hi = self.sessions[0], self.sessions[-1]
+        in_window = {d.isoformat() for d in self.sessions}
+        for reason, by_date in dropped.items():
+            for day, n in by_date.items():
+                target = reason
+                if reason == "outside_window" and lo.isoformat() <= day <= hi.isoformat():
+                    if day in in_window:
+                        continue  # another chunk's session: fetched and stored there
+                    target = "non_session"
+                bucket = self.not_stored.setdefault(target, {})
+                bucket[day] = max(bucket.get(day, 0), int(n))
+
+    def not_stored_summary(self) -> dict[str, dict]:
+        """`not_stored` for metadata and logs: per-date counts for the reasons bounded by the window
+        (outside_regular_hours, non_session) and totals with the date range for outside_window."""
+        out: dict[str, dict] = {}
+        for reason, by_date in sorted(self.not_stored.items()):
+            if not by_date:
+                continue
+            total = {"rows": int(sum(by_date.values())), "dates": len(by_date), "first": min(by_date), "last": max(by_date)}
+            out[reason] = total if reason == "outside_window" else {**total, "by_date": dict(sorted(by_date.items()))}
+        return out
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """configs/ingest.yml for one dataset: request chunking, ledger batching, the revision guard."""
+
+    chunk_sessions: int
+    ledger_batch_partitions: int
+    large_revision_frac: float | None
+
+    @classmethod
+    def for_dataset(cls, dataset: str) -> IngestSettings:
+        """Validated settings of `dataset` (a per-dataset value overrides ``default``)."""
+        cfg = load_config("ingest")
+
+        def pick(key: str) -> object:
+            if key not in cfg:
+                raise ValueError(f"configs/ingest.yml has no {key!r} (see the project's configs/ingest.yml)")
+            value = cfg[key]
+            if isinstance(value, Mapping):
+                return value.get(dataset, value.get("default"))
+            return value
+
+        chunk = int(pick("chunk_sessions"))
+        batch = int(pick("ledger_batch_partitions"))
+        frac = pick("large_revision_frac")
+        if chunk < 1:
+            raise ValueError(f"configs/ingest.yml chunk_sessions for {dataset!r} must be >= 1, got {chunk}")
+        if batch < 1:
+            raise ValueError(f"configs/ingest.yml ledger_batch_partitions for {dataset!r} must be >= 1, got {batch}")
+        if frac is not None and not 0.0 <= float(frac) <= 1.0:
+            raise ValueError(f"configs/ingest.yml large_revision_frac for {dataset!r} must lie in [0, 1] or be null, got {frac}")
+        return cls(chunk, batch, None if frac is None else float(frac))
 
 
 def expected_symbols_by_session(
@@ -133,75 +227,256 @@ def ingest(
     """Fetch `dataset` for sessions [start, end] from `connector`, store it and record its QC.
 
     Writes merge into existing partitions (new rows replace rows with the same natural key, a
-    changed payload becomes a new version, an identical payload changes nothing).
+    changed payload becomes a new version, an identical payload changes nothing). Every batch of
+    partitions becomes visible only after its ledger rows are written (module docstring).
+    Raises SourceConfigError (after logging it) when the source is set up wrongly.
     """
     spec = table_spec(dataset)
     sessions = [d.date() for d in calendar.sessions(start, end)]
     report = IngestReport(dataset=dataset, table=spec.name, source_name=connector.source_name, sessions=sessions)
     if not sessions:
         return report
-    chunk = chunk_sessions(dataset)
+    cfg = IngestSettings.for_dataset(dataset)
+    chunk = cfg.chunk_sessions
+    guard = None
+    if cfg.large_revision_frac is not None:
+        guard = RevisionGuard(cfg.large_revision_frac, applies=lambda day: _ledger_green_or_unjudged(engine, spec.name, day))
     frames: list[pd.DataFrame] = []
-    # The ledger upsert of one chunk runs on a single background thread while the next chunk is
-    # fetched and written (SQLite and Postgres drivers release the GIL while executing); upserts
-    # stay in chunk order and every one has finished before ingest returns.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-upsert") as ledger:
-        upserts: list[Future] = []
-        for i in range(0, len(sessions), chunk):
-            part = sessions[i : i + chunk]
-            written = _WrittenCounts()
-            _ingest_chunk(dataset, part, spec, connector, lake, symbols, series, report, written)
-            status_rows = evaluate_sessions(
-                lake,
-                spec.name,
-                part,
-                source_name=connector.source_name,
-                symbols=symbols,
-                rejected=report.rejected,
-                failed=report.failed_sessions,
-                vendor_universe=connector.universe_symbols,
-                written_counts=written.frame(),
-            )
-            frames.append(status_rows)
-            for done in (f for f in upserts if f.done()):
-                done.result()  # surface a failed upsert now rather than after the whole range
-            upserts.append(ledger.submit(control.upsert_partition_status, engine, status_rows))
-            if len(sessions) > chunk:
-                log.info(
-                    "ingest progress",
-                    extra={"dataset": dataset, "sessions_done": min(i + chunk, len(sessions)), "sessions": len(sessions)},
-                )
-        for f in upserts:
-            f.result()
+    # Ledger upserts (and the commits they guard) run on a single background thread while the next
+    # batch is fetched and staged (SQLite and Postgres drivers release the GIL while executing); they
+    # stay in order and every one has finished before ingest returns.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-upsert") as pool:
+        ledger = _Ledger(engine, pool)
+        try:
+            for i in range(0, len(sessions), chunk):
+                part = sessions[i : i + chunk]
+                batch = _Batch(lake, spec, part, connector, symbols, report, ledger, cfg.ledger_batch_partitions, frames)
+                try:
+                    _ingest_chunk(dataset, part, spec, connector, lake, symbols, series, report, batch, guard)
+                    batch.finish()
+                finally:
+                    batch.abort_pending()
+                if len(sessions) > chunk:
+                    log.info(
+                        "ingest progress",
+                        extra={"dataset": dataset, "sessions_done": min(i + chunk, len(sessions)), "sessions": len(sessions)},
+                    )
+        finally:
+            ledger.wait()
     frames = [f for f in frames if len(f)]
     status_rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     report.summaries = summaries_by_session(status_rows, sessions)
+    _log_outcome(report)
     return report
 
 
 def chunk_sessions(dataset: str) -> int:
     """Sessions per vendor request for `dataset` (configs/ingest.yml), so memory stays bounded."""
-    cfg = load_config("ingest")["chunk_sessions"]
-    n = int(cfg.get(dataset, cfg["default"]))
-    if n < 1:
-        raise ValueError(f"configs/ingest.yml chunk_sessions for {dataset!r} must be >= 1, got {n}")
-    return n
+    return IngestSettings.for_dataset(dataset).chunk_sessions
 
 
-@dataclass
-class _WrittenCounts:
-    """Stored rows per (dt, symbol) of the partitions this run wrote, so QC need not re-read them."""
+def accept_revision(lake: Lake, engine: Engine, table: str, partition: dt.date | str) -> qc.PartitionSummary:
+    """Accept the flagged latest version of a partition (a LARGE_REVISION) and re-record its QC.
 
-    parts: list[pd.DataFrame] = field(default_factory=list)
+    The review gets ``accepted_at`` in the manifest (`Lake.accept_version`), the session is
+    re-evaluated from what is stored and its ledger rows are upserted; returns the new summary.
+    """
+    spec = table_spec(table)
+    day = calendar.as_date(partition, "partition")
+    info = lake.accept_version(spec.name, day)
+    led = control.read_partition_status(engine, table_name=spec.name, start=day, end=day)
+    source = str(led["source_name"].iloc[0]) if len(led) else (info.vendor or "unknown")
+    rows = evaluate_sessions(lake, spec.name, [day], source_name=source)
+    control.upsert_partition_status(engine, rows)
+    log.info("revision accepted", extra={"table": spec.name, "session": day.isoformat(), "version": info.version})
+    return summaries_by_session(rows, [day])[day.isoformat()]
 
-    def add(self, counts: pd.DataFrame) -> None:
-        if len(counts):
-            self.parts.append(counts)
 
-    def frame(self) -> pd.DataFrame:
-        if not self.parts:
-            return pd.DataFrame({"dt": [], "symbol": [], "rows": []})
-        return pd.concat(self.parts, ignore_index=True)
+def _ledger_green_or_unjudged(engine: Engine, table: str, day: dt.date) -> bool:
+    """True when the ledger holds `day` of `table` GREEN, or holds nothing for it (never judged bad)."""
+    rows = control.read_partition_status(engine, table_name=table, start=day, end=day)
+    return bool(len(rows) == 0 or (rows["status"] == "GREEN").all())
+
+
+def _log_outcome(report: IngestReport) -> None:
+    """One line for the rows not stored and one per large revision (WARNING: the CLI shows them)."""
+    summary = report.not_stored_summary()
+    if summary:
+        parts = []
+        for reason, label in (
+            ("outside_regular_hours", "bars outside regular hours"),
+            ("non_session", "rows on non-sessions"),
+            ("outside_window", "rows outside the requested window"),
+        ):
+            if reason in summary:
+                parts.append(f"{summary[reason]['rows']} {label} ({summary[reason]['dates']} dates)")
+        level = logging.WARNING if set(summary) - {"outside_window"} else logging.INFO
+        log.log(
+            level,
+            f"{report.table}: not stored: " + ", ".join(parts),
+            extra={"dataset": report.dataset, "table": report.table, "not_stored": json.dumps(summary, sort_keys=True)},
+        )
+    for session, review in sorted(report.large_revisions.items()):
+        log.warning(
+            f"{report.table} {session}: version {review.get('version')} revised {review['revised_rows']} of "
+            f"{review['previous_rows']} stored rows ({review['revised_frac']:.1%}); recorded AMBER LARGE_REVISION, "
+            f"version {review['previous_version']} stays readable",
+            extra={"dataset": report.dataset, "table": report.table, "session": session, "review": json.dumps(review, sort_keys=True)},
+        )
+
+
+class _Ledger:
+    """The background ledger writer: upserts a batch's status rows, then commits its staged partitions."""
+
+    def __init__(self, engine: Engine, pool: ThreadPoolExecutor) -> None:
+        self.engine, self.pool = engine, pool
+        self.jobs: list[Future] = []
+
+    def submit(self, rows: pd.DataFrame, staged: list[StagedWrite]) -> None:
+        """Queue `rows` and the commits of `staged` (aborted here if an earlier job failed)."""
+        try:
+            for done in [f for f in self.jobs if f.done()]:
+                done.result()  # surface a failed upsert now rather than after the whole range
+                self.jobs.remove(done)
+            self.jobs.append(self.pool.submit(_record_then_commit, self.engine, rows, staged))
+        except BaseException:
+            for s in staged:
+                s.abort()
+            raise
+
+    def wait(self) -> None:
+        for job in self.jobs:
+            job.result()
+        self.jobs = []
+
+
+def _record_then_commit(engine: Engine, rows: pd.DataFrame, staged: list[StagedWrite]) -> None:
+    """Upsert `rows`, then make `staged` visible; on any failure the uncommitted ones are aborted."""
+    try:
+        if len(rows):
+            control.upsert_partition_status(engine, rows)
+        for s in staged:
+            s.commit()
+    finally:
+        for s in staged:
+            s.abort()  # no-op for the committed ones
+
+
+class _Batch:
+    """Staged partitions of one chunk waiting for their ledger rows, flushed every `size` partitions.
+
+    Holds what QC needs so no flush reads the lake for a staged partition (its new version is not
+    visible yet): the expected symbols of the chunk (read once), the chunk's QC rows evaluated
+    once from the incoming counts (`precompute`; a partition stored exactly as sent takes its rows
+    from there) and the stored counts of every other staged version (evaluated at its flush).
+    """
+
+    def __init__(
+        self,
+        lake: Lake,
+        spec: TableSpec,
+        sessions: list[dt.date],
+        connector: Connector,
+        symbols: Sequence[str] | None,
+        report: IngestReport,
+        ledger: _Ledger,
+        size: int,
+        frames: list[pd.DataFrame],
+    ) -> None:
+        self.lake, self.spec, self.sessions, self.connector = lake, spec, sessions, connector
+        self.symbols, self.report, self.ledger, self.size, self.frames = symbols, report, ledger, size, frames
+        self.expected: dict[dt.date, list[str] | None] | None = None
+        self.pre: pd.DataFrame | None = None
+        self.pre_positions: dict[dt.date, np.ndarray] = {}
+        self.pending: list[tuple[StagedWrite, pd.DataFrame | None]] = []
+        self.flushed: set[dt.date] = set()
+
+    def expected_symbols(self) -> dict[dt.date, list[str] | None]:
+        if self.expected is None:
+            self.expected = expected_symbols_by_session(
+                self.lake, self.spec.name, self.sessions, self.symbols, vendor_universe=self.connector.universe_symbols
+            )
+        return self.expected
+
+    def precompute(self, incoming: pd.DataFrame) -> None:
+        """QC every session of the chunk once: `incoming` (rows per (dt, symbol) about to be staged)
+        stands for the sessions it covers, the lake for the others (they stage nothing)."""
+        self.pre = self._qc(self.sessions, incoming)
+        days = pd.to_datetime(self.pre["dt"]).dt.date if len(self.pre) else pd.Series([], dtype=object)
+        self.pre_positions = {d: np.asarray(p) for d, p in self.pre.groupby(days.to_numpy(), sort=False).indices.items()}
+
+    def add(self, staged: StagedWrite, counts: pd.DataFrame | None = None, *, as_sent: bool = False) -> None:
+        """Queue a staged partition. as_sent: it holds exactly the precomputed incoming rows; else
+        `counts` (or, when None, its staged table) give its stored rows per (dt, symbol)."""
+        res = staged.result
+        if res.changed:
+            self.report.partitions_written += 1
+        else:
+            self.report.partitions_unchanged += 1
+        if not (as_sent and self.pre is not None) and counts is None:
+            counts = qc.stored_counts(staged.table, self.spec.name, session=res.partition)
+        self.pending.append((staged, None if as_sent and self.pre is not None else counts))
+        if len(self.pending) >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        """QC rows of the queued partitions (precomputed or evaluated now) to the ledger thread, with their commits."""
+        if not self.pending:
+            return
+        pending, self.pending = self.pending, []
+        staged = [s for s, _ in pending]
+        sent = [s.result.partition for s, c in pending if c is None]
+        other = [(s.result.partition, c) for s, c in pending if c is not None]
+        parts = [self._precomputed(sent)] if sent else []
+        if other:
+            parts.append(self._qc([d for d, _ in other], pd.concat([c for _, c in other], ignore_index=True)))
+        reviews = {s.result.partition: {**s.result.review, "version": s.result.version} for s in staged if s.result.review}
+        rows = self._record(pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0], reviews)
+        self.flushed.update(s.result.partition for s in staged)
+        self.ledger.submit(rows, staged)
+
+    def finish(self) -> None:
+        """Flush what is queued, then record the chunk's sessions that staged nothing (outages, no rows)."""
+        self.flush()
+        rest = [d for d in self.sessions if d not in self.flushed]
+        if rest:
+            reviews = self.lake.pending_reviews(self.spec.name, rest)
+            rows = self._precomputed(rest) if self.pre is not None else self._qc(rest, None)
+            self.ledger.submit(self._record(rows, reviews), [])
+
+    def abort_pending(self) -> None:
+        """Release staged partitions never handed to the ledger (the chunk failed): they stay invisible."""
+        for s, _ in self.pending:
+            s.abort()
+        self.pending = []
+
+    def _precomputed(self, days: list[dt.date]) -> pd.DataFrame:
+        positions = [self.pre_positions[d] for d in days if d in self.pre_positions]
+        return self.pre.iloc[np.concatenate(positions)] if positions else self.pre.iloc[0:0]
+
+    def _qc(self, days: list[dt.date], counts: pd.DataFrame | None) -> pd.DataFrame:
+        expected = self.expected_symbols()
+        return evaluate_sessions(
+            self.lake,
+            self.spec.name,
+            days,
+            source_name=self.connector.source_name,
+            symbols=self.symbols,
+            rejected=self.report.rejected,
+            failed=self.report.failed_sessions,
+            written_counts=counts,
+            expected={d: expected[d] for d in days},
+        )
+
+    def _record(self, rows: pd.DataFrame, reviews: Mapping[dt.date, dict]) -> pd.DataFrame:
+        """`rows` with pending reviews applied (LARGE_REVISION), kept for the run's summaries."""
+        if reviews and len(rows):
+            rows = qc.apply_reviews(rows, reviews)
+            flagged = set(pd.to_datetime(rows.loc[rows["qc_code"] == "LARGE_REVISION", "dt"]).dt.date)
+            for day in flagged:
+                self.report.large_revisions[day.isoformat()] = dict(reviews[day])
+        self.frames.append(rows)
+        return rows
 
 
 def _ingest_chunk(
@@ -213,12 +488,13 @@ def _ingest_chunk(
     symbols: Sequence[str] | None,
     series: Sequence[str] | None,
     report: IngestReport,
-    written: _WrittenCounts | None = None,
+    batch: _Batch,
+    guard: RevisionGuard | None = None,
 ) -> None:
-    """Fetch one chunk of sessions and merge each session's rows into the lake.
+    """Fetch one chunk of sessions and stage each session's rows (merged into the lake) in `batch`.
 
     Fast path: the chunk is conformed once as a whole and split by session in Arrow. When that
-    whole-chunk conform fails, each session is conformed and written on its own, so only the
+    whole-chunk conform fails, each session is conformed and staged on its own, so only the
     offending sessions are rejected.
     """
     request = FetchRequest(
@@ -233,6 +509,10 @@ def _ingest_chunk(
         result = connector.fetch(request)
         frame = result.frame
         report.failed_sessions.update(result.failed_sessions)
+        report.record_not_stored(result.dropped)
+    except SourceConfigError as exc:
+        log.error(f"ingest of {dataset} failed: {exc}", extra={"dataset": dataset, "vendor": connector.source_name})
+        raise
     except VendorError as exc:
         log.warning("vendor request failed", extra={"dataset": dataset, "vendor": connector.source_name, "error": str(exc)})
         report.failed_sessions.update({s.isoformat(): f"{exc.qc_code}: {exc}" for s in sessions})
@@ -243,65 +523,67 @@ def _ingest_chunk(
     try:
         table = conform(spec.name, frame, vendor=connector.source_name)
     except SchemaViolation:
-        _write_sessions_one_by_one(frame, sessions, spec, connector, lake, report)
+        _stage_sessions_one_by_one(frame, sessions, spec, connector, lake, report, batch, guard)
         return
-    _write_conformed_chunk(table, sessions, spec, connector, lake, report, written)
+    _stage_conformed_chunk(table, sessions, spec, connector, lake, report, batch, guard)
 
 
-def _write_conformed_chunk(
+def _stage_conformed_chunk(
     table: pa.Table,
     sessions: list[dt.date],
     spec: TableSpec,
     connector: Connector,
     lake: Lake,
     report: IngestReport,
-    written: _WrittenCounts | None,
+    batch: _Batch,
+    guard: RevisionGuard | None,
 ) -> None:
-    """Write a conformed chunk's rows of `sessions` (rows of other dates are ignored), one version per session."""
+    """Stage a conformed chunk's rows of `sessions`, one version per session; rows of other dates
+    are not stored and are counted (non_session / outside_window) in the report."""
     dates = table.column(spec.partition_column)
     wanted = pc.is_in(dates, value_set=pa.array(sessions, pa.date32()))
     if not pc.all(wanted).as_py():
+        others = pc.value_counts(dates.filter(pc.invert(wanted)).combine_chunks())
+        report.record_not_stored(
+            {"outside_window": {str(v.as_py()): int(c.as_py()) for v, c in zip(others.field("values"), others.field("counts"))}}
+        )
         table = table.filter(wanted)
     counts = qc.stored_counts(table, spec.name)
     incoming = counts.groupby("dt")["rows"].sum()
-    results = lake.write_partitions(spec.name, table, vendor=connector.source_name, mode="merge", conformed=True)
-    stored_as_sent = []
-    for res in results:
-        if res.changed:
-            report.partitions_written += 1
-        else:
-            report.partitions_unchanged += 1
+    batch.precompute(counts)
+    for staged in lake.stage_partitions(spec.name, table, vendor=connector.source_name, mode="merge", conformed=True, guard=guard):
+        res = staged.result
         # The stored version holds exactly the incoming rows unless a merge kept older rows beside them.
-        if res.row_count == int(incoming.get(res.partition, -1)):
-            stored_as_sent.append(res.partition)
-    if written is not None:
-        written.add(counts[counts["dt"].isin(set(stored_as_sent))])
+        batch.add(staged, as_sent=res.row_count == int(incoming.get(res.partition, -1)))
 
 
-def _write_sessions_one_by_one(
+def _stage_sessions_one_by_one(
     frame: pd.DataFrame | pa.Table,
     sessions: list[dt.date],
     spec: TableSpec,
     connector: Connector,
     lake: Lake,
     report: IngestReport,
+    batch: _Batch,
+    guard: RevisionGuard | None,
 ) -> None:
-    """Conform and write each session separately: a schema violation rejects only its own session."""
+    """Conform and stage each session separately: a schema violation rejects only its own session."""
     by_session = _split_by_session(frame, spec.partition_column, spec.name, connector.source_name)
+    requested = set(sessions)
+    others = {d.isoformat(): len(g) for d, g in by_session.items() if d not in requested}
+    if others:
+        report.record_not_stored({"outside_window": others})
     for session in sessions:
         rows = by_session.get(session)
         if rows is None or len(rows) == 0:
             continue
         try:
-            res = lake.write_partition(spec.name, session, rows, vendor=connector.source_name, mode="merge")
+            staged = lake.stage_partition(spec.name, session, rows, vendor=connector.source_name, mode="merge", guard=guard)
         except SchemaViolation as exc:
             report.rejected[session.isoformat()] = f"{exc.qc_code}: {exc}"
             log.error("payload rejected", extra={"table": spec.name, "session": session.isoformat(), "error": str(exc)})
             continue
-        if res.changed:
-            report.partitions_written += 1
-        else:
-            report.partitions_unchanged += 1
+        batch.add(staged, None)
 
 
 def evaluate_sessions(
@@ -315,13 +597,16 @@ def evaluate_sessions(
     failed: dict[str, str] | None = None,
     vendor_universe: Callable[[dt.date], list[str]] | None = None,
     written_counts: pd.DataFrame | None = None,
+    expected: Mapping[dt.date, list[str] | None] | None = None,
 ) -> pd.DataFrame:
     """QC status rows for stored partitions of `table` over `sessions` (one vectorised evaluation).
 
     A rejected payload marks the session's expected symbols RED with its qc_code; a session the
     vendor failed to serve marks the symbols it lacks RED with the vendor's code (VENDOR_OUTAGE…).
     `written_counts` (dt, symbol, rows) gives the stored row counts of partitions the caller just
-    wrote; every other session is read from the lake. Rows come grouped by session in `sessions` order.
+    wrote (or staged); every other session is read from the lake. `expected` (session -> symbols,
+    as `expected_symbols_by_session` returns) saves reading the universe again. Rows come grouped
+    by session in `sessions` order.
     """
     rejected = rejected or {}
     failed = failed or {}
@@ -329,12 +614,13 @@ def evaluate_sessions(
         return pd.DataFrame()
     spec = table_spec(table)
     universe_expected = spec.name in qc.qc_rules().universe_expected_tables
-    expected = expected_symbols_by_session(lake, table, sessions, symbols, vendor_universe=vendor_universe)
+    if expected is None:
+        expected = expected_symbols_by_session(lake, table, sessions, symbols, vendor_universe=vendor_universe)
     known = written_counts if written_counts is not None else pd.DataFrame({"dt": [], "symbol": [], "rows": []})
     known_days = set(known["dt"]) if len(known) else set()
     counts_parts = [known] if len(known) else []
-    present_by_day: dict[dt.date, set] = {}
-    if len(known) and spec.symbol_column == "symbol":
+    present_by_day: dict[dt.date, set] = {}  # symbols (values of the table's symbol column) with rows
+    if len(known) and spec.symbol_column is not None:
         present_by_day = {d: set(g) for d, g in known.loc[known["rows"] > 0, "symbol"].groupby(known["dt"])}
     exp_days: list[list[dt.date]] = []
     exp_syms: list[list[str]] = []
@@ -354,10 +640,9 @@ def evaluate_sessions(
             if code in PAYLOAD_FAULT_CODES:  # a bad payload condemns the session even over stored rows
                 codes = dict.fromkeys(exp or [None], code)
             else:  # the vendor could not serve: only what is still missing is RED
-                if stored is None and spec.symbol_column == "symbol":
+                if stored is None:  # written or staged by the caller: judge its counts (not yet visible)
                     present = present_by_day.get(session, set())
                 else:
-                    stored = lake.read_partition(table, session) if stored is None else stored
                     present = set(stored.column("symbol").to_pylist()) if "symbol" in stored.column_names else set()
                 missing = [s for s in exp if s not in present] if exp is not None else ([None] if _stored_rows(stored, known, session) == 0 else [])
                 codes = dict.fromkeys(missing, code)

@@ -22,6 +22,14 @@ Guarantees:
   logical types round-trip every table schema exactly).
 * Writers to one partition serialise on ``.lock`` in the partition directory (``fcntl.flock``
   plus an in-process lock), so two writers never produce the same version number.
+* Staged commits: `stage_partition(s)` stop just before the rename and hand back a StagedWrite
+  holding the partition's lock; the caller records what must exist before the version is visible
+  (ingest: the ledger rows) and then commits (or aborts) it, possibly from another thread.
+* Revisions: each new version's manifest entry records the version it replaced, that version's
+  row count and how many of its rows the new one dropped or changed (data columns only). With a
+  `RevisionGuard`, a version that revised more than its share is flagged ``review`` (e.g.
+  LARGE_REVISION) until `accept_version`; every older version stays readable
+  (`read(..., version=)`, `read_partition(..., version=)`, `versions`).
 
 A root may also be an fsspec URL (``s3://bucket/lake``, ``memory://lake``): the same algorithm
 runs with object puts and server-side moves (each object appears atomically). Object stores have
@@ -39,7 +47,7 @@ import os
 import re
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +61,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from trademl.schemas import VOLATILE_COLUMNS, SchemaViolation, TableSpec, conform, sorted_by, table_spec
+from trademl.schemas import METADATA_COLUMNS, VOLATILE_COLUMNS, SchemaViolation, TableSpec, conform, sorted_by, table_spec
 
 WriteMode = Literal["replace", "merge"]
 PartitionLike = dt.date | str | pd.Timestamp | np.datetime64
@@ -92,7 +100,13 @@ class LakeIntegrityError(RuntimeError):
 
 @dataclass(frozen=True)
 class WriteResult:
-    """Outcome of one partition write; `changed` is False when the payload equalled the latest version."""
+    """Outcome of one partition write; `changed` is False when the payload equalled the latest version.
+
+    previous_rows / revised_rows: for a new version over an intact stored one, the stored version's
+    row count and how many of those rows the new version drops or changes (data columns only:
+    metadata such as ingested_at or source_uri is not a revision). `review` is the pending review
+    of the (new or unchanged) latest version, e.g. ``{"code": "LARGE_REVISION", ...}``, else None.
+    """
 
     table: str
     partition: dt.date
@@ -102,11 +116,19 @@ class WriteResult:
     sha256: str
     content_hash: str
     changed: bool
+    previous_rows: int = 0
+    revised_rows: int = 0
+    review: dict | None = None
 
 
 @dataclass(frozen=True)
 class VersionInfo:
-    """One committed version of a partition as recorded in its manifest (created_at is UTC)."""
+    """One committed version of a partition as recorded in its manifest (created_at is UTC).
+
+    previous_version / previous_rows / revised_rows describe what the version changed of the one
+    before it (None/0 for a first version); `review` is the flag a writer's RevisionGuard put on it
+    (with ``accepted_at`` once accepted).
+    """
 
     version: int
     path: str
@@ -114,6 +136,98 @@ class VersionInfo:
     sha256: str
     content_hash: str
     created_at: dt.datetime
+    vendor: str | None = None
+    mode: str | None = None
+    previous_version: int | None = None
+    previous_rows: int = 0
+    revised_rows: int = 0
+    review: dict | None = None
+
+
+@dataclass(frozen=True)
+class RevisionGuard:
+    """Flag a new version that drops or changes more than `max_frac` of a stored version's rows.
+
+    The flag (``review`` in the manifest entry: code, revised_rows, previous_rows, revised_frac,
+    previous_version) marks the version for review; it is still committed, the previous version
+    stays readable, and `Lake.accept_version` clears it. `applies(day)` (default: every partition)
+    says whether a partition is guarded; it is only called for revisions above `max_frac`, so it
+    may be a database lookup (ingest guards partitions whose ledger says GREEN).
+    """
+
+    max_frac: float
+    applies: Callable[[dt.date], bool] | None = None
+    code: str = "LARGE_REVISION"
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.max_frac <= 1.0:
+            raise ValueError(f"RevisionGuard.max_frac must lie in [0, 1], got {self.max_frac}")
+
+    def review(self, day: dt.date, previous_version: int, previous_rows: int, revised_rows: int) -> dict | None:
+        """The review record of a revision of `day`, or None when it is small or the partition unguarded."""
+        if previous_rows <= 0 or revised_rows / previous_rows <= self.max_frac:
+            return None
+        if self.applies is not None and not self.applies(day):
+            return None
+        return {
+            "code": self.code,
+            "previous_version": previous_version,
+            "previous_rows": previous_rows,
+            "revised_rows": revised_rows,
+            "revised_frac": round(revised_rows / previous_rows, 6),
+        }
+
+
+class StagedWrite:
+    """A partition version written to a temporary file, verified and recorded in the manifest,
+    but not yet visible: `commit()` renames it into place (the commit point), `abort()` discards it.
+
+    It holds the partition's writer lock until then, so the caller must call one of the two
+    (`trademl.ingest` records the ledger rows of a batch of staged partitions, then commits them,
+    so every visible partition has its ledger rows even when the process is killed in between).
+    `result` describes the version as it will be once committed; `table` holds its rows (for QC
+    counts). An unchanged payload stages nothing: `result.changed` is False and commit is a no-op.
+    """
+
+    def __init__(
+        self,
+        result: WriteResult,
+        table: pa.Table,
+        *,
+        store: _LocalStore | _FsspecStore | None = None,
+        tmp: str | None = None,
+        release: Callable[[], None] | None = None,
+    ) -> None:
+        self.result, self.table = result, table
+        self._store, self._tmp, self._release = store, tmp, release
+        self._done = release is None
+
+    @property
+    def done(self) -> bool:
+        """True once committed or aborted (or when there was nothing to commit)."""
+        return self._done
+
+    def commit(self) -> WriteResult:
+        """Make the version the partition's latest (atomic rename) and release the lock."""
+        if self._done:
+            return self.result
+        try:
+            self._store.commit(self._tmp, self.result.path)
+        finally:
+            self._finish()
+        return self.result
+
+    def abort(self) -> None:
+        """Discard the staged file (its manifest entry stays invisible and is pruned by the next write)."""
+        if not self._done:
+            self._finish()
+
+    def _finish(self) -> None:
+        self._done = True
+        try:
+            self._store.remove(self._tmp)  # no-op after a successful commit
+        finally:
+            self._release()
 
 
 # --------------------------------------------------------------------------------------------
@@ -204,18 +318,42 @@ class _LocalStore:
     def register(self, con: duckdb.DuckDBPyConnection) -> None:
         """Local paths need no filesystem registration."""
 
-    @contextmanager
-    def lock(self, directory: str) -> Iterator[None]:
+    def acquire(self, directory: str) -> Callable[[], None]:
+        """Take the writer lock of `directory` (in-process lock, then flock); returns its release.
+
+        The release may be called from another thread (a staged version is committed by the
+        ledger thread of `trademl.ingest`), so the in-process lock is a plain Lock, not an RLock.
+        """
         with self._registry_lock:
             tlock = self._thread_locks.setdefault(directory, threading.Lock())
-        with tlock:
+        tlock.acquire()
+        try:
             fd = os.open(self.join(directory, LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o644)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
-                yield
-            finally:
+            except BaseException:
+                os.close(fd)
+                raise
+        except BaseException:
+            tlock.release()
+            raise
+
+        def release() -> None:
+            try:
                 fcntl.flock(fd, fcntl.LOCK_UN)
                 os.close(fd)
+            finally:
+                tlock.release()
+
+        return release
+
+    @contextmanager
+    def lock(self, directory: str) -> Iterator[None]:
+        release = self.acquire(directory)
+        try:
+            yield
+        finally:
+            release()
 
 
 def _fsync_dir(path: str) -> None:
@@ -297,12 +435,20 @@ class _FsspecStore:
     def register(self, con: duckdb.DuckDBPyConnection) -> None:
         con.register_filesystem(self.fs)
 
-    @contextmanager
-    def lock(self, directory: str) -> Iterator[None]:
+    def acquire(self, directory: str) -> Callable[[], None]:
+        """Take the in-process writer lock of `directory` (object stores have no advisory locks)."""
         with self._registry_lock:
             tlock = self._thread_locks.setdefault(directory, threading.Lock())
-        with tlock:
+        tlock.acquire()
+        return tlock.release
+
+    @contextmanager
+    def lock(self, directory: str) -> Iterator[None]:
+        release = self.acquire(directory)
+        try:
             yield
+        finally:
+            release()
 
 
 def _open_store(root: str | os.PathLike) -> _LocalStore | _FsspecStore:
@@ -571,6 +717,33 @@ def _merge(stored: pa.Table, incoming: pa.Table, spec: TableSpec) -> pa.Table:
     return pa.concat_tables([kept.select(spec.schema.names).cast(spec.schema), incoming])
 
 
+def _revised_rows(stored: pa.Table, new: pa.Table, spec: TableSpec) -> int:
+    """Rows of `stored` that `new` drops (key absent) or changes (any data column differs).
+
+    Data columns are the schema's non-key columns other than METADATA_COLUMNS (ingest time, source
+    URI and the like are provenance, not revisions); nulls equal nulls and NaN equals NaN. Rows
+    `new` adds are not counted: filling a gap revises nothing. One hash join, no Python row loop.
+    """
+    if stored.num_rows == 0:
+        return 0
+    keys = list(spec.key)
+    values = [c for c in spec.schema.names if c not in keys and c not in METADATA_COLUMNS]
+    plain = pa.schema([spec.schema.field(c) for c in keys + values])
+    left = stored.select(keys + values).cast(plain)
+    right = new.select(keys + values).cast(plain)  # one-value dictionary columns back to plain strings
+    right = right.rename_columns(keys + [f"{c}__new" for c in values])
+    right = right.append_column("__present", pa.repeat(pa.scalar(True), right.num_rows))
+    joined = left.join(right, keys=keys, join_type="left outer", use_threads=False)
+    revised = pc.invert(pc.fill_null(joined.column("__present"), False))
+    for c in values:
+        a, b = joined.column(c), joined.column(f"{c}__new")
+        same = pc.or_kleene(pc.equal(a, b), pc.and_(pc.is_null(a), pc.is_null(b)))
+        if pa.types.is_floating(a.type):
+            same = pc.or_kleene(same, pc.and_(pc.is_nan(a), pc.is_nan(b)))
+        revised = pc.or_(revised, pc.invert(pc.fill_null(same, False)))
+    return int(pc.sum(revised).as_py() or 0)
+
+
 # --------------------------------------------------------------------------------------------
 # The lake.
 # --------------------------------------------------------------------------------------------
@@ -652,6 +825,7 @@ class Lake:
         vendor: str | None = None,
         mode: WriteMode = "replace",
         conformed: bool = False,
+        guard: RevisionGuard | None = None,
     ) -> WriteResult:
         """Store one session's payload as a new immutable version (or do nothing if it is unchanged).
 
@@ -662,15 +836,33 @@ class Lake:
         An empty payload commits an empty version (a session checked and found empty).
         conformed=True: `data` is an Arrow table the caller already passed through
         ``schemas.conform`` for this table, so the value checks are not run twice (its exact
-        schema and the partition of every row are still checked).
+        schema and the partition of every row are still checked). `guard` flags a large revision
+        of the stored version for review (see RevisionGuard); the version is committed either way.
         Raises LakeIntegrityError when a merge would build on a corrupted latest version.
         """
+        return self.stage_partition(
+            table, partition, data, vendor=vendor, mode=mode, conformed=conformed, guard=guard
+        ).commit()
+
+    def stage_partition(
+        self,
+        table: str,
+        partition: PartitionLike,
+        data: pd.DataFrame | pa.Table,
+        *,
+        vendor: str | None = None,
+        mode: WriteMode = "replace",
+        conformed: bool = False,
+        guard: RevisionGuard | None = None,
+    ) -> StagedWrite:
+        """`write_partition` up to its commit point: the new version is written, verified and in the
+        manifest but invisible until the returned StagedWrite is committed (or aborted)."""
         spec = table_spec(table)
         _check_mode(mode)
         day = as_partition_date(partition)
         rows = _already_conformed(data, spec) if conformed else conform(spec.name, data, vendor=vendor)
         _check_partition_rows(rows, spec, day, vendor)
-        return self._write_conformed(spec, day, rows, vendor=vendor, mode=mode)
+        return self._stage_conformed(spec, day, rows, vendor=vendor, mode=mode, guard=guard)
 
     def write_partitions(
         self,
@@ -680,6 +872,7 @@ class Lake:
         vendor: str | None = None,
         mode: WriteMode = "replace",
         conformed: bool = False,
+        guard: RevisionGuard | None = None,
     ) -> list[WriteResult]:
         """Split a multi-session payload by the partition column and write each session (date order).
 
@@ -687,11 +880,29 @@ class Lake:
         every partition untouched (conformed=True: the caller already ran ``schemas.conform``;
         only the exact schema is checked). The split is one Arrow sort plus slices (no per-row Python).
         """
+        return [s.commit() for s in self.stage_partitions(table, data, vendor=vendor, mode=mode, conformed=conformed, guard=guard)]
+
+    def stage_partitions(
+        self,
+        table: str,
+        data: pd.DataFrame | pa.Table,
+        *,
+        vendor: str | None = None,
+        mode: WriteMode = "replace",
+        conformed: bool = False,
+        guard: RevisionGuard | None = None,
+    ) -> Iterator[StagedWrite]:
+        """`write_partitions` as a generator of staged versions, one per session in date order.
+
+        Each yielded StagedWrite holds its partition's lock until the caller commits or aborts it,
+        so a caller can record something durable (the ledger rows) for a batch of partitions
+        before any of them becomes visible. The payload is conformed before the first yield.
+        """
         spec = table_spec(table)
         _check_mode(mode)
         rows = _already_conformed(data, spec) if conformed else conform(spec.name, data, vendor=vendor)
         if rows.num_rows == 0:
-            return []
+            return iter(())
         ordered = _partition_order(_constant_strings(rows, spec), spec)
         days = ordered.column(spec.partition_column).combine_chunks().view(pa.int32()).to_numpy()
         starts = np.concatenate([[0], np.flatnonzero(np.diff(days)) + 1])
@@ -699,14 +910,16 @@ class Lake:
         epoch = dt.date(1970, 1, 1)
         days_written = [epoch + dt.timedelta(days=int(days[lo])) for lo in starts.tolist()]
         self._store.makedirs_many([self.partition_dir(spec.name, day) for day in days_written])  # one fsync per parent
-        results = []
-        for lo, hi in zip(starts.tolist(), ends.tolist()):  # one iteration per partition
-            day = epoch + dt.timedelta(days=int(days[lo]))
-            part = ordered.slice(lo, hi - lo)
-            results.append(self._write_conformed(spec, day, part, vendor=vendor, mode=mode, presorted=True))
-        return results
 
-    def _write_conformed(
+        def staged() -> Iterator[StagedWrite]:
+            for lo, hi in zip(starts.tolist(), ends.tolist()):  # one iteration per partition
+                day = epoch + dt.timedelta(days=int(days[lo]))
+                part = ordered.slice(lo, hi - lo)
+                yield self._stage_conformed(spec, day, part, vendor=vendor, mode=mode, presorted=True, guard=guard)
+
+        return staged()
+
+    def _stage_conformed(
         self,
         spec: TableSpec,
         day: dt.date,
@@ -715,11 +928,14 @@ class Lake:
         vendor: str | None,
         mode: WriteMode,
         presorted: bool = False,
-    ) -> WriteResult:
+        guard: RevisionGuard | None = None,
+    ) -> StagedWrite:
         store = self._store
         pdir = store.join(self.table_dir(spec.name), f"date={day.isoformat()}")
         store.makedirs(pdir)
-        with store.lock(pdir):
+        release = store.acquire(pdir)
+        tmp: str | None = None
+        try:
             for name in store.listdir(pdir):  # only dead writers leave tmp files behind a free lock
                 if name.startswith(TMP_PREFIX):
                     store.remove(store.join(pdir, name))
@@ -735,13 +951,15 @@ class Lake:
             )
 
             new = incoming
+            stored: pa.Table | None = None
             if mode == "merge" and latest is not None:
                 if not intact:
                     raise LakeIntegrityError(
                         f"cannot merge into {committed[latest]}: its bytes do not match the manifest sha256; "
                         "re-ingest the whole partition with mode='replace'"
                     )
-                new = _merge(pq.read_table(pa.BufferReader(latest_bytes)).cast(spec.schema), incoming.cast(spec.schema), spec)
+                stored = pq.read_table(pa.BufferReader(latest_bytes)).cast(spec.schema)
+                new = _merge(stored, incoming.cast(spec.schema), spec)
                 presorted = False
             if not presorted:
                 new = sort_by_key(new, spec)
@@ -750,37 +968,98 @@ class Lake:
 
             if intact and entries[latest]["content_hash"] == digest:
                 e = entries[latest]
-                return WriteResult(
-                    spec.name, day, latest, committed[latest], int(e["row_count"]), e["sha256"], digest, False
+                result = WriteResult(
+                    spec.name, day, latest, committed[latest], int(e["row_count"]), e["sha256"], digest, False,
+                    review=_pending_review(e),
                 )
+                release()
+                return StagedWrite(result, new)
 
+            previous_rows = revised = 0
+            review = None
+            if intact:  # what the new version changes of the stored one (a corrupted one is no reference)
+                if stored is None:
+                    stored = pq.read_table(pa.BufferReader(latest_bytes)).cast(spec.schema)
+                previous_rows = stored.num_rows
+                revised = _revised_rows(stored, new, spec)
+                if guard is not None:
+                    review = guard.review(day, latest, previous_rows, revised)
             new = _constant_strings(new, spec)  # same bytes whichever way the rows came in
             buf = serialise(new, spec)
             sha = hashlib.sha256(memoryview(buf)).hexdigest()
             version = (latest or 0) + 1
             final = self._version_path(pdir, version)
             tmp = store.join(pdir, f"{TMP_PREFIX}{uuid.uuid4().hex}.parquet")
-            try:
-                store.write_new(tmp, buf)
-                _verify_bytes(
-                    store.read_bytes(tmp), expected=buf, sha256=sha, row_count=new.num_rows, schema=spec.schema, where=tmp
-                )
-                entries[version] = {
-                    "version": version,
-                    "file": final.rsplit("/", 1)[-1],
-                    "row_count": new.num_rows,
-                    "sha256": sha,
-                    "content_hash": digest,
-                    "created_at": dt.datetime.now(dt.UTC).isoformat(),
-                    "vendor": vendor,
-                    "mode": mode,
-                }
-                # Manifest first, rename second: a visible version always has its checksum recorded.
-                self._save_manifest(pdir, spec, day, entries)
-                store.commit(tmp, final)
-            finally:
-                store.remove(tmp)  # no-op after a successful commit
-            return WriteResult(spec.name, day, version, final, new.num_rows, sha, digest, True)
+            store.write_new(tmp, buf)
+            _verify_bytes(
+                store.read_bytes(tmp), expected=buf, sha256=sha, row_count=new.num_rows, schema=spec.schema, where=tmp
+            )
+            entries[version] = {
+                "version": version,
+                "file": final.rsplit("/", 1)[-1],
+                "row_count": new.num_rows,
+                "sha256": sha,
+                "content_hash": digest,
+                "created_at": dt.datetime.now(dt.UTC).isoformat(),
+                "vendor": vendor,
+                "mode": mode,
+            }
+            if latest is not None and intact:
+                entries[version].update(previous_version=latest, previous_rows=previous_rows, revised_rows=revised)
+            if review is not None:
+                entries[version]["review"] = review
+            # Manifest first, rename second: a visible version always has its checksum recorded.
+            self._save_manifest(pdir, spec, day, entries)
+        except BaseException:
+            if tmp is not None:
+                store.remove(tmp)
+            release()
+            raise
+        result = WriteResult(
+            spec.name, day, version, final, new.num_rows, sha, digest, True,
+            previous_rows=previous_rows, revised_rows=revised, review=review,
+        )
+        return StagedWrite(result, new, store=store, tmp=tmp, release=release)
+
+    def accept_version(self, table: str, partition: PartitionLike, version: int | None = None) -> VersionInfo:
+        """Accept a version flagged for review (default: the latest): its review gets ``accepted_at``.
+
+        Only the manifest changes (atomically); the version files are untouched. Raises ValueError
+        when the version does not exist or carries no review.
+        """
+        spec = table_spec(table)
+        day = as_partition_date(partition)
+        pdir = self.partition_dir(spec.name, day)
+        with self._store.lock(pdir):
+            committed = self._committed(pdir)
+            entries = {v: e for v, e in self._load_manifest(pdir).items() if v in committed}
+            v = max(committed) if version is None and committed else version
+            if v not in entries:
+                raise ValueError(f"{spec.name} partition {day} has no version {version}; committed versions: {sorted(committed)}")
+            if not entries[v].get("review"):
+                raise ValueError(f"{spec.name} partition {day} version {v} is not flagged for review")
+            entries[v]["review"] = {**entries[v]["review"], "accepted_at": dt.datetime.now(dt.UTC).isoformat()}
+            self._save_manifest(pdir, spec, day, entries)
+        return next(info for info in self.versions(spec.name, day) if info.version == v)
+
+    def pending_reviews(self, table: str, partitions: Sequence[PartitionLike]) -> dict[dt.date, dict]:
+        """Partitions whose latest version carries a review not yet accepted -> that review (+ its version).
+
+        One manifest read per partition that has a committed version.
+        """
+        spec = table_spec(table)
+        out: dict[dt.date, dict] = {}
+        for partition in partitions:
+            day = as_partition_date(partition)
+            pdir = self.partition_dir(spec.name, day)
+            committed = self._committed(pdir)
+            if not committed:
+                continue
+            latest = max(committed)
+            review = _pending_review(self._load_manifest(pdir).get(latest))
+            if review is not None:
+                out[day] = {**review, "version": latest}
+        return out
 
     # ---- reading -----------------------------------------------------------------------------
 
@@ -826,18 +1105,25 @@ class Lake:
         end: PartitionLike | None = None,
         symbols: Sequence[str] | str | None = None,
         columns: Sequence[str] | None = None,
+        version: int | None = None,
     ) -> pa.Table:
         """Latest versions of the partitions in the closed range [start, end], via DuckDB.
 
         `symbols` filters on the table's symbol column (a single string means one symbol);
         `columns` selects and orders the output columns. Rows come ordered by partition then key,
-        typed exactly as the table schema.
+        typed exactly as the table schema. `version` reads that committed version of ONE partition
+        instead of its latest (start = the partition, end omitted or equal): older versions stay
+        readable after a revision (see `versions`).
         """
         spec = table_spec(table)
         lo = as_partition_date(start, "start") if start is not None else None
         hi = as_partition_date(end, "end") if end is not None else None
         if lo is not None and hi is not None and hi < lo:
             raise ValueError(f"end {hi} is before start {lo}")
+        if version is not None:
+            if lo is None or (hi is not None and hi != lo):
+                raise ValueError("version= reads one partition: give start=<partition> (and end omitted or equal)")
+            hi = lo
         cols = list(spec.schema.names) if columns is None else list(columns)
         unknown = [c for c in cols if c not in spec.schema.names]
         if unknown or not cols:
@@ -855,11 +1141,19 @@ class Lake:
             if not sym_list:
                 return out_schema.empty_table()
 
-        files = [
-            p
-            for d, p in sorted(self._latest_files(spec).items())
-            if (lo is None or d >= lo) and (hi is None or d <= hi)
-        ]
+        if version is not None:
+            committed = self._committed(self.partition_dir(spec.name, lo))
+            if version not in committed:
+                raise ValueError(
+                    f"{spec.name} partition {lo} has no version {version}; committed versions: {sorted(committed)}"
+                )
+            files = [committed[version]]
+        else:
+            files = [
+                p
+                for d, p in sorted(self._latest_files(spec).items())
+                if (lo is None or d >= lo) and (hi is None or d <= hi)
+            ]
         if not files:
             return out_schema.empty_table()
 
@@ -896,6 +1190,12 @@ class Lake:
                 sha256=entries[v]["sha256"],
                 content_hash=entries[v]["content_hash"],
                 created_at=dt.datetime.fromisoformat(entries[v]["created_at"]),
+                vendor=entries[v].get("vendor"),
+                mode=entries[v].get("mode"),
+                previous_version=entries[v].get("previous_version"),
+                previous_rows=int(entries[v].get("previous_rows", 0)),
+                revised_rows=int(entries[v].get("revised_rows", 0)),
+                review=entries[v].get("review"),
             )
             for v in sorted(committed)
             if v in entries
@@ -917,6 +1217,12 @@ class Lake:
         if entry is None:
             return False
         return hashlib.sha256(self._store.read_bytes(committed[latest])).hexdigest() == entry["sha256"]
+
+
+def _pending_review(entry: dict | None) -> dict | None:
+    """The review of a manifest entry while it is not accepted, else None."""
+    review = (entry or {}).get("review")
+    return dict(review) if review and not review.get("accepted_at") else None
 
 
 def _check_mode(mode: str) -> None:

@@ -9,12 +9,15 @@ Thresholds and table classes come from ``configs/backfill.yml`` (``qc:``). Every
 with vectorised pandas/pyarrow over all symbols and sessions at once.
 
 QC codes: OK, SHORT_SESSION (complete half day, still GREEN), MISSING_ROWS, NO_DATA,
-CHECKSUM_MISMATCH, VENDOR_OUTAGE, SCHEMA_VIOLATION and any rejection code a writer reports.
+CHECKSUM_MISMATCH, VENDOR_OUTAGE, SCHEMA_VIOLATION, LARGE_REVISION (AMBER: the latest version
+replaced or dropped more than ``configs/ingest.yml large_revision_frac`` of a GREEN partition's
+rows; see `apply_reviews`) and any rejection code a writer reports.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +41,7 @@ QC_CODES: tuple[str, ...] = (
     "NO_DATA",
     "VENDOR_OUTAGE",
     "SCHEMA_VIOLATION",
+    "LARGE_REVISION",
 )
 
 
@@ -458,4 +462,28 @@ def summaries_by_session(status_rows: pd.DataFrame, sessions: Sequence[dt.date])
             expected_rows=int(r["expected"]),
             qc_codes=list(code_lists.get(session, [])),
         )
+    return out
+
+
+def apply_reviews(rows: pd.DataFrame, reviews: Mapping[dt.date, Mapping]) -> pd.DataFrame:
+    """Ledger rows with the sessions whose latest version awaits review (`Lake.pending_reviews`,
+    or the reviews a write just made) turned from GREEN to AMBER with the review's code.
+
+    RED rows stay RED (missing data outranks a revision). The review itself (revised_frac,
+    revised_rows, previous_rows, version, previous_version) goes to the ``detail`` column as JSON,
+    so the share of rows the revision changed is in the ledger. Vectorised over all rows.
+    """
+    if rows is None or len(rows) == 0 or not reviews:
+        return rows
+    out = rows.copy()
+    days = pd.Series(pd.to_datetime(out["dt"]).dt.date.to_numpy(), index=out.index)
+    detail = days.map({_as_day(d): json.dumps(dict(r), sort_keys=True) for d, r in reviews.items()})
+    code = days.map({_as_day(d): str(r.get("code", "LARGE_REVISION")) for d, r in reviews.items()})
+    hit = (detail.notna() & (out["status"] != "RED")).to_numpy()
+    if "detail" not in out.columns:
+        out["detail"] = None
+    out["detail"] = out["detail"].astype(object)
+    out.loc[hit, "status"] = "AMBER"
+    out.loc[hit, "qc_code"] = code[hit]
+    out.loc[hit, "detail"] = detail[hit]
     return out

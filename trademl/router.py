@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 from trademl import calendar
 from trademl.config import load_config
 from trademl.connectors.base import Connector, FetchRequest, FetchResult, VendorError
+from trademl.connectors.normalize import add_dropped
 from trademl.connectors.normalize import failed_sessions as sessions_without_rows
 from trademl.ingest import PAYLOAD_FAULT_CODES
 
@@ -259,7 +260,10 @@ class RoutedConnector(Connector):
             failed = {d: f"{why} (providers tried: {tried})" if tried else why for d, why in failed.items()}
         else:
             failed = last_failed
-        return FetchResult(request.dataset, frame, self.source_name, failed)
+        dropped: dict[str, dict[str, int]] = {}
+        for served_result in served_results:
+            add_dropped(dropped, served_result.dropped)
+        return FetchResult(request.dataset, frame, self.source_name, failed, dropped=dropped)
 
 
 def _symbols(frame: pd.DataFrame | pa.Table) -> set[str]:

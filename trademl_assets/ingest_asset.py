@@ -65,6 +65,11 @@ def build_ingest_asset(dataset: str, *, deps: tuple[str, ...] = (), description:
         )
         counts = report.colour_counts
         context.log.info(f"{spec.name}: {counts} over {len(report.sessions)} sessions")
+        not_stored = report.not_stored_summary()
+        if not_stored:
+            context.log.warning(f"{spec.name}: rows not stored: {not_stored}")
+        for session, review in sorted(report.large_revisions.items()):
+            context.log.warning(f"{spec.name} {session}: LARGE_REVISION {review}")
         return dg.MaterializeResult(
             metadata={
                 "sessions": len(report.sessions),
@@ -76,6 +81,10 @@ def build_ingest_asset(dataset: str, *, deps: tuple[str, ...] = (), description:
                 "red": counts["RED"],
                 "rejected_sessions": dg.MetadataValue.json(report.rejected),
                 "failed_sessions": dg.MetadataValue.json(report.failed_sessions),
+                # Rows the vendor sent that are not stored, per reason (per session for hours/non-sessions).
+                "not_stored": dg.MetadataValue.json(not_stored),
+                # Sessions recorded AMBER LARGE_REVISION: the share of stored rows the new version changed.
+                "large_revisions": dg.MetadataValue.json(report.large_revisions),
                 "vendor": report.source_name,
             }
         )

@@ -153,6 +153,29 @@ def test_symbol_rows_replace_the_symbol_less_placeholder(engine):
     assert control.status_counts(engine) == {"raw/equities_bars": {"GREEN": 2, "AMBER": 0, "RED": 0}}
 
 
+def test_a_detail_is_stored_with_its_row_and_cleared_by_a_row_without_one(engine):
+    amber = {**_status("AAA", "AMBER", "LARGE_REVISION"), "detail": '{"revised_frac": 0.38}'}
+    control.upsert_partition_status(engine, pd.DataFrame([amber]), now=NOW)
+    assert control.read_partition_status(engine)["detail"].tolist() == ['{"revised_frac": 0.38}']
+    control.upsert_partition_status(engine, pd.DataFrame([_status("AAA")]), now=NOW)
+    row = control.read_partition_status(engine).iloc[0]
+    assert (row.status, row.qc_code, row.detail) == ("GREEN", "OK", None)
+
+
+def test_a_control_db_of_an_older_release_gains_the_detail_column(tmp_path):
+    uri = f"sqlite:///{tmp_path}/old.sqlite"
+    eng = control.make_engine(uri)
+    with eng.begin() as conn:
+        conn.execute(text("ALTER TABLE partition_status DROP COLUMN detail"))  # as created before `detail` existed
+    eng.dispose()
+    eng = control.make_engine(uri)
+    try:
+        control.upsert_partition_status(eng, pd.DataFrame([{**_status("AAA"), "detail": "x"}]), now=NOW)
+        assert control.read_partition_status(eng)["detail"].tolist() == ["x"]
+    finally:
+        eng.dispose()
+
+
 def test_naive_timestamps_are_refused(engine):
     with pytest.raises(ValueError, match="naive"):
         control.enqueue_tasks(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 
 import pandas as pd
@@ -194,3 +195,13 @@ def test_option_chain_outage_marks_the_whole_session():
         rejected={"AAA": "VENDOR_OUTAGE", "BBB": "VENDOR_OUTAGE"},
     )
     assert [(r.symbol, r.status, r.qc_code) for r in rows.itertuples()] == [(None, "RED", "VENDOR_OUTAGE")]
+
+
+def test_a_pending_review_turns_green_rows_amber_with_its_code_and_detail_and_leaves_red_rows_red():
+    rows = qc.evaluate_partition("raw/equities_minute", SESSION, _minutes({"AAA": 390, "BBB": 10}), ["AAA", "BBB"], source_name="files")
+    review = {"code": "LARGE_REVISION", "revised_frac": 0.4, "revised_rows": 160, "previous_rows": 400, "version": 2, "previous_version": 1}
+    out = qc.apply_reviews(rows, {SESSION: review}).set_index("symbol")
+    assert (out.loc["AAA", "status"], out.loc["AAA", "qc_code"]) == ("AMBER", "LARGE_REVISION")
+    assert json.loads(out.loc["AAA", "detail"])["revised_frac"] == 0.4
+    assert (out.loc["BBB", "status"], out.loc["BBB", "qc_code"]) == ("RED", "MISSING_ROWS")
+    assert qc.apply_reviews(rows, {dt.date(2025, 3, 5): review}).drop(columns="detail").equals(rows)  # others untouched

@@ -26,7 +26,7 @@ from trademl import calendar
 from trademl.connectors.alpaca_page import LayoutMismatch, scan_bars_page
 from trademl.connectors.base import FetchRequest, FetchResult, VendorError
 from trademl.connectors.http_vendor import HttpVendorConnector
-from trademl.connectors.normalize import add_metadata, bars_table, empty_frame, failed_sessions, to_table, to_utc
+from trademl.connectors.normalize import add_dropped, add_metadata, bars_table, empty_frame, failed_sessions, to_table, to_utc
 from trademl.http import VendorResponse, token_pages
 
 ALPACA_FIELDS = {"t": "ts", "o": "open", "h": "high", "l": "low", "c": "close", "v": "volume", "n": "trades", "vw": "vwap"}
@@ -211,6 +211,7 @@ class AlpacaConnector(HttpVendorConnector):
         first_uri: str | None = None
         last_resp: VendorResponse | None = None
         non_session: dict[str, int] = {}
+        dropped: dict[str, dict[str, int]] = {}
         for i in range(0, len(symbols), self.symbols_per_request):
             chunk = symbols[i : i + self.symbols_per_request]
             params = {
@@ -237,6 +238,7 @@ class AlpacaConnector(HttpVendorConnector):
             norm = bars_table(merged, minute=minute)
             for d, c in norm.non_session_dates.items():
                 non_session[d] = non_session.get(d, 0) + c
+            add_dropped(dropped, norm.dropped)
             tables.append(norm.table)
         if not tables:
             frame = empty_frame(request.dataset)
@@ -250,5 +252,7 @@ class AlpacaConnector(HttpVendorConnector):
                 ingested_at=last_resp.received_at if last_resp else None,
             )
             frame = to_table(data, request.dataset)  # stays Arrow: ingest conforms it without pandas
-        return FetchResult(request.dataset, frame, self.source_name, failed_sessions(frame, table, non_session))
+        return FetchResult(
+            request.dataset, frame, self.source_name, failed_sessions(frame, table, non_session), dropped=dropped
+        )
 

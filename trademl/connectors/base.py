@@ -24,6 +24,12 @@ class VendorError(RuntimeError):
         super().__init__(f"{vendor}: {message}")
 
 
+class SourceConfigError(ValueError):
+    """The source is set up wrongly (a files mapping names a file that does not exist, or its
+    timestamps carry no time zone): the ingest fails with this message, naming the file and the
+    fix, instead of recording sessions RED (or leaving stored ones GREEN) as a vendor failure would."""
+
+
 class VendorUnavailable(VendorError):
     """The vendor is down or refused service for now (outage, 5xx after retries, frozen after 429)."""
 
@@ -65,6 +71,10 @@ class FetchResult:
     frame: pd.DataFrame | pa.Table
     source_name: str
     failed_sessions: dict[str, str] = field(default_factory=dict)  # "YYYY-MM-DD" -> reason
+    # Rows the vendor sent that are not in `frame`, by reason -> {"YYYY-MM-DD": rows}: reasons
+    # "outside_regular_hours" (minute bars of a session outside [open, close)), "non_session"
+    # (dated on a day XNYS did not trade), "outside_window" (dated outside the request).
+    dropped: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def num_rows(self) -> int:

@@ -8,14 +8,22 @@ raw/reference schema::
     format: parquet                  # csv | parquet (default: from the suffix, .csv.gz is csv)
     columns: {symbol: ticker, date: date, open: open, ...}   # target -> source column
     constants: {symbol: "{stem}"}    # target -> literal; "{stem}" = the file name without suffixes
-    timezone: America/New_York       # zone of naive `ts` timestamps (aware ones are converted to UTC)
+    timezone: America/New_York       # zone of naive `ts` timestamps; REQUIRED when they have no offset
+                                     # (aware ones are converted to UTC whatever this says)
     na_values: ["."]                 # extra missing-value markers (CSV)
     events: {DIVIDEND: {amount: dividend_amount}, SPLIT: {ratio: split_coefficient}}   # corp_actions
     vintage_lag_days: 1              # macros_fred without vintages: vintage = first session >= obs + lag
 
 Source column names are templated with ``{stem}`` too (a FRED download's value column is named
 like its series). Daily bars are stamped at midnight New York and minute bars keep the regular
-session only, exactly like vendor bars (trademl.connectors.normalize).
+session only, exactly like vendor bars (trademl.connectors.normalize); bars left out (outside
+regular hours, on non-sessions, or dated outside the request) are counted per date in
+``FetchResult.dropped``, never dropped silently.
+
+Set-up errors fail the ingest (``SourceConfigError``) instead of turning sessions RED: a mapping
+of the requested dataset whose path matches no file, and minute timestamps without a UTC offset
+when the mapping names no ``timezone:`` (there is no safe default: New York times read as UTC
+shift every bar by 4-5 hours).
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 import pyarrow as pa
@@ -32,12 +41,14 @@ import pyarrow.parquet as pq
 
 from trademl import calendar
 from trademl.config import config_dir
-from trademl.connectors.base import Connector, FetchRequest, FetchResult, VendorError
+from trademl.connectors.base import Connector, FetchRequest, FetchResult, SourceConfigError, VendorError
 from trademl.connectors.normalize import (
+    add_dropped,
     add_metadata,
     bars_table,
     date_range_mask,
     empty_frame,
+    exchange_dates,
     failed_sessions,
     next_session_on_or_after,
     reference_frame,
@@ -66,7 +77,7 @@ class FileMapping:
     columns: dict[str, str]
     constants: dict[str, Any] = field(default_factory=dict)
     format: str | None = None
-    timezone: str = "UTC"
+    timezone: str | None = None
     na_values: tuple[str, ...] = ()
     events: dict[str, dict[str, str]] = field(default_factory=dict)
     vintage_lag_days: int | None = None
@@ -103,6 +114,14 @@ class FileMapping:
         lag = doc.get("vintage_lag_days")
         if lag is not None and int(lag) < 0:
             raise ValueError(f"files mapping {name!r}: vintage_lag_days must be >= 0")
+        zone = doc.get("timezone")
+        if zone is not None:
+            try:
+                ZoneInfo(str(zone))
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(
+                    f"files mapping {name!r}: timezone {zone!r} is not an IANA zone (e.g. America/New_York, UTC)"
+                ) from None
         return cls(
             name=name,
             dataset=dataset,
@@ -110,7 +129,7 @@ class FileMapping:
             columns=columns,
             constants=constants,
             format=fmt,
-            timezone=str(doc.get("timezone", "UTC")),
+            timezone=str(zone) if zone is not None else None,
             na_values=tuple(str(v) for v in doc.get("na_values") or ()),
             events=events,
             vintage_lag_days=int(lag) if lag is not None else None,
@@ -176,42 +195,52 @@ class FilesConnector(Connector):
         return root
 
     def files_for(self, mapping: FileMapping) -> list[Path]:
-        """The existing files a mapping names (globs expanded); VendorError when none exist."""
+        """The existing files a mapping names (globs expanded).
+
+        Raises SourceConfigError naming every path looked for when one of the mapping's paths
+        matches no file: a mapping promises data, so a missing file is a set-up error, not NO_DATA.
+        """
         root = self.root_for(mapping)
         found: list[Path] = []
+        missing: list[str] = []
         for pattern in mapping.paths:
             full = Path(pattern) if Path(pattern).is_absolute() else root / pattern
             matches = sorted(Path(p) for p in glob.glob(str(full)))
+            if not matches:
+                missing.append(str(full))
             found.extend(matches)
-        if not found:
-            raise VendorError(self.source_name, f"mapping {mapping.name!r}: no file matches {list(mapping.paths)} under {root}", retryable=False, qc_code="NO_DATA")
+        if missing:
+            raise SourceConfigError(
+                f"files mapping {mapping.name!r} ({mapping.dataset}): no file matches {', '.join(missing)}; "
+                "put the file there, fix 'path:' in the mapping, or point TRADEML_FILES_ROOT at the data"
+            )
         return found
+
+    @staticmethod
+    def _serves(mapping: FileMapping, request: FetchRequest) -> bool:
+        """False when the mapping's constant symbol/series is not among those requested (its files are not needed)."""
+        for target, wanted in (("symbol", request.symbols), ("series_id", request.series)):
+            value = mapping.constants.get(target)
+            if wanted and isinstance(value, str) and "{" not in value and value not in set(wanted):
+                return False
+        return True
 
     def _fetch(self, request: FetchRequest) -> FetchResult:
         frames = []
-        absent: list[str] = []
-        mappings = [m for m in self.mappings if m.dataset == request.dataset]
+        dropped: dict[str, dict[str, int]] = {}
+        mappings = [m for m in self.mappings if m.dataset == request.dataset and self._serves(m, request)]
         for mapping in mappings:
-            try:
-                paths = self.files_for(mapping)
-            except VendorError as exc:
-                if exc.qc_code != "NO_DATA":
-                    raise
-                absent.append(str(exc))
-                continue
-            for path in paths:
-                part = self._read(mapping, path, request)
+            for path in self.files_for(mapping):
+                part = self._read(mapping, path, request, dropped)
                 if len(part):
                     frames.append(part)
-        if mappings and len(absent) == len(mappings):
-            raise VendorError(self.source_name, "; ".join(absent), retryable=False, qc_code="NO_DATA")
         sessions = calendar.session_table(request.start, request.end)
         if frames:
             frame = pd.concat(frames, ignore_index=True)
         else:
             frame = empty_frame(request.dataset)
         failed = failed_sessions(frame, sessions) if request.dataset in ("equities_eod", "equities_minute") else {}
-        return FetchResult(request.dataset, frame, self.source_name, failed)
+        return FetchResult(request.dataset, frame, self.source_name, failed, dropped=dropped)
 
     # -- reading ---------------------------------------------------------------------------------
     def _source_columns(self, mapping: FileMapping, stem: str) -> dict[str, str]:
@@ -221,7 +250,9 @@ class FilesConnector(Connector):
                 cols[f"__event_{source}"] = source.format(stem=stem)
         return cols
 
-    def _read(self, mapping: FileMapping, path: Path, request: FetchRequest) -> pd.DataFrame:
+    def _read(
+        self, mapping: FileMapping, path: Path, request: FetchRequest, dropped: dict[str, dict[str, int]]
+    ) -> pd.DataFrame:
         stem = _stem(path)
         cols = self._source_columns(mapping, stem)
         wanted = sorted(set(cols.values()))
@@ -243,7 +274,7 @@ class FilesConnector(Connector):
         if request.series and "series_id" in data:
             data = data[data["series_id"].astype(str).isin(set(request.series))]
         if mapping.dataset in ("equities_eod", "equities_minute"):
-            return self._bars(mapping, data, request, uri)
+            return self._bars(mapping, data, request, uri, path, cols.get("ts", "ts"), dropped)
         if mapping.dataset == "macros_fred":
             return self._macro(mapping, data, request, uri)
         return self._reference(mapping, data, request, uri)
@@ -257,8 +288,12 @@ class FilesConnector(Connector):
             filters.append((cols["symbol"], "in", list(request.symbols)))
         return filters
 
-    def _timestamps(self, mapping: FileMapping, values: pd.Series) -> pd.Series:
-        """UTC instants from a timestamp column: aware values converted, naive ones read in `timezone`."""
+    def _timestamps(self, mapping: FileMapping, values: pd.Series, path: Path, column: str) -> pd.Series:
+        """UTC instants from a timestamp column: aware values converted, naive ones read in `timezone`.
+
+        Naive values with no `timezone:` in the mapping raise SourceConfigError naming the file,
+        the column and the fix (reading them as UTC would silently shift New York bars by hours).
+        """
         if values.dtype == object:
             text = values.astype(str)
             if text.str.contains(_OFFSET_RE).all():  # ISO strings with offsets (may change at DST)
@@ -268,21 +303,41 @@ class FilesConnector(Connector):
             parsed = pd.to_datetime(values)
         if isinstance(parsed.dtype, pd.DatetimeTZDtype):
             return parsed.dt.tz_convert("UTC")
+        if mapping.timezone is None:
+            example = str(values.iloc[0]) if len(values) else ""
+            raise SourceConfigError(
+                f"{path}: column {column!r} has timestamps without a time zone (e.g. {example!r}) and files "
+                f"mapping {mapping.name!r} names none; add `timezone: America/New_York` (or the zone the file "
+                "was written in, e.g. UTC) to the mapping, or write the timestamps with their UTC offset"
+            )
         return parsed.dt.tz_localize(mapping.timezone, ambiguous="raise", nonexistent="raise").dt.tz_convert("UTC")
 
-    def _bars(self, mapping: FileMapping, data: pd.DataFrame, request: FetchRequest, uri: str) -> pd.DataFrame:
+    def _bars(
+        self,
+        mapping: FileMapping,
+        data: pd.DataFrame,
+        request: FetchRequest,
+        uri: str,
+        path: Path,
+        ts_column: str,
+        dropped: dict[str, dict[str, int]],
+    ) -> pd.DataFrame:
+        """Bars of the request's dates from one file; rows of other dates are counted as outside_window."""
         minute = mapping.dataset == "equities_minute"
         if minute:
-            ts = self._timestamps(mapping, data["ts"])
-            sessions = calendar.session_table(request.start, request.end)
-            if sessions.empty:
-                return empty_frame(mapping.dataset)
-            in_range = (ts >= sessions["open_utc"].min()) & (ts < sessions["close_utc"].max())
-            data, ts = data[in_range.to_numpy()], ts[in_range.to_numpy()]
+            ts = self._timestamps(mapping, data["ts"], path, ts_column)
+            utc = pa.array(ts.dt.as_unit("us"), type=pa.timestamp("us", tz="UTC"))
+            days = pd.Series(exchange_dates(utc).to_numpy(zero_copy_only=False), index=data.index)
         else:
             days = pd.to_datetime(data["date"]).dt.normalize()
-            keep = date_range_mask(days, request.start, request.end).to_numpy()
-            data, days = data[keep], days[keep]
+        keep = date_range_mask(days, request.start, request.end).to_numpy()
+        if not keep.all():
+            outside = days[~keep].value_counts()  # one entry per date, formatted below
+            add_dropped(dropped, {"outside_window": {pd.Timestamp(d).strftime("%Y-%m-%d"): int(n) for d, n in outside.items()}})
+        data, days = data[keep], days[keep]
+        if minute:
+            ts = ts[keep]
+        else:
             ts = days.dt.tz_localize(calendar.EXCHANGE_TZ).dt.tz_convert("UTC")
         if data.empty:
             return empty_frame(mapping.dataset)
@@ -297,6 +352,7 @@ class FilesConnector(Connector):
             norm = bars_table(cols, minute=minute)
         except ValueError as exc:
             raise VendorError(self.source_name, f"{mapping.name}: {exc}", retryable=False, qc_code="MALFORMED_PAYLOAD") from None
+        add_dropped(dropped, norm.dropped)
         table = add_metadata(norm.table, source_name=self.source_name, source_uri=uri, api_version=f"{self.api_version}:{mapping.name}")
         return to_frame(table, mapping.dataset)
 

@@ -22,7 +22,7 @@ import pyarrow as pa
 from trademl import calendar
 from trademl.connectors.base import FetchRequest, FetchResult, VendorError
 from trademl.connectors.http_vendor import HttpVendorConnector
-from trademl.connectors.normalize import add_metadata, bars_table, empty_frame, epoch_to_utc, failed_sessions, to_frame
+from trademl.connectors.normalize import add_dropped, add_metadata, bars_table, empty_frame, epoch_to_utc, failed_sessions, to_frame
 from trademl.schemas import table_spec
 
 
@@ -52,6 +52,7 @@ class FinnhubConnector(HttpVendorConnector):
         symbols = list(request.symbols or self.universe_symbols(request.start))
         tables, uris, last = [], [], None
         non_session: dict[str, int] = {}
+        dropped: dict[str, dict[str, int]] = {}
         for symbol in symbols:  # the candle endpoint is single-symbol
             resp = self.client.get(
                 self.url("/stock/candle"),
@@ -92,6 +93,7 @@ class FinnhubConnector(HttpVendorConnector):
             norm = bars_table(cols, minute=False, day_label="utc")
             for d, c in norm.non_session_dates.items():
                 non_session[d] = non_session.get(d, 0) + c
+            add_dropped(dropped, norm.dropped)
             tables.append(norm.table)
             uris.append(resp.url)
         if not tables:
@@ -106,7 +108,9 @@ class FinnhubConnector(HttpVendorConnector):
                 ingested_at=last.received_at if last else None,
             )
             frame = to_frame(data, request.dataset)
-        return FetchResult(request.dataset, frame, self.source_name, failed_sessions(frame, sessions, non_session))
+        return FetchResult(
+            request.dataset, frame, self.source_name, failed_sessions(frame, sessions, non_session), dropped=dropped
+        )
 
     def _option_chains(self, request: FetchRequest) -> FetchResult:
         if not request.symbols:

@@ -23,6 +23,7 @@ from trademl import calendar
 from trademl.connectors.base import FetchRequest, FetchResult, VendorError
 from trademl.connectors.http_vendor import HttpVendorConnector
 from trademl.connectors.normalize import (
+    add_dropped,
     add_metadata,
     bars_table,
     empty_frame,
@@ -92,6 +93,7 @@ class MassiveConnector(HttpVendorConnector):
         symbols = list(request.symbols or self.universe_symbols(request.start))
         tables, uris, last = [], [], None
         non_session: dict[str, int] = {}
+        dropped: dict[str, dict[str, int]] = {}
         for symbol in symbols:  # one request chain per ticker: the endpoint is single-ticker
             path = f"/v2/aggs/ticker/{symbol}/range/1/{'minute' if minute else 'day'}/{request.start}/{request.end}"
             rows, uri, resp = self._pages(path, {"adjusted": "false", "sort": "asc", "limit": AGG_LIMIT})
@@ -116,6 +118,7 @@ class MassiveConnector(HttpVendorConnector):
             norm = bars_table({k: v for k, v in cols.items() if v is not None}, minute=minute)
             for d, c in norm.non_session_dates.items():
                 non_session[d] = non_session.get(d, 0) + c
+            add_dropped(dropped, norm.dropped)
             tables.append(norm.table)
             uris.append(uri)
         if not tables:
@@ -131,7 +134,9 @@ class MassiveConnector(HttpVendorConnector):
                 ingested_at=last.received_at if last else None,
             )
             frame = to_frame(data, request.dataset)
-        return FetchResult(request.dataset, frame, self.source_name, failed_sessions(frame, sessions, non_session))
+        return FetchResult(
+            request.dataset, frame, self.source_name, failed_sessions(frame, sessions, non_session), dropped=dropped
+        )
 
     # -- corporate actions -----------------------------------------------------------------------
     def _corp_actions(self, request: FetchRequest) -> FetchResult:

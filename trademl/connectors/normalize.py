@@ -4,8 +4,9 @@ Every connector hands its columns here so the same rules apply to every vendor (
 - instants are UTC; the session date of a bar is its exchange-local (America/New_York) date,
   except for vendors whose daily bars are labelled by a UTC calendar day (``day_label="utc"``);
 - minute bars keep only the regular session [open, close) of their XNYS session (the calendar
-  decides DST and half days), extended-hours bars are dropped;
-- bars dated on a day XNYS did not trade are not stored; they are reported by date;
+  decides DST and half days), extended-hours bars are left out and counted per session;
+- bars dated on a day XNYS did not trade are not stored; they are counted by date
+  (``NormalizedBars.dropped``, carried to ingest by ``FetchResult.dropped``);
 - ``session_id`` is ``XNYS:YYYY-MM-DD``; the metadata columns are filled from one response.
 """
 
@@ -32,6 +33,9 @@ EXCHANGE_TS = pa.timestamp("us", tz=calendar.EXCHANGE_TZ)
 BAR_FIELDS = ("open", "high", "low", "close", "volume", "vwap", "trades")
 
 
+DROP_REASONS: tuple[str, ...] = ("outside_regular_hours", "non_session", "outside_window")
+
+
 @dataclass
 class NormalizedBars:
     """Bars in the raw schema (without metadata) plus what was left out and why."""
@@ -39,6 +43,28 @@ class NormalizedBars:
     table: pa.Table
     non_session_dates: dict[str, int] = field(default_factory=dict)  # "YYYY-MM-DD" -> bars dropped
     outside_regular_hours: int = 0
+    outside_regular_hours_by_session: dict[str, int] = field(default_factory=dict)  # session -> bars
+
+    @property
+    def dropped(self) -> dict[str, dict[str, int]]:
+        """Bars left out, in the FetchResult.dropped form: reason -> {"YYYY-MM-DD": bars}."""
+        out = {}
+        if self.outside_regular_hours_by_session:
+            out["outside_regular_hours"] = dict(self.outside_regular_hours_by_session)
+        if self.non_session_dates:
+            out["non_session"] = dict(self.non_session_dates)
+        return out
+
+
+def add_dropped(into: dict[str, dict[str, int]], more: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, int]]:
+    """Add the per-date counts of `more` into `into` (same form as FetchResult.dropped); returns `into`."""
+    for reason, by_date in more.items():
+        if reason not in DROP_REASONS:
+            raise ValueError(f"unknown drop reason {reason!r}; expected one of {DROP_REASONS}")
+        target = into.setdefault(reason, {})
+        for day, n in by_date.items():
+            target[day] = target.get(day, 0) + int(n)
+    return into
 
 
 def constant(value: object, n: int, type_: pa.DataType) -> pa.Array:
@@ -171,12 +197,15 @@ def bars_table(
     keep = is_session
     non_session = _count_by_date(dates, pc.invert(is_session))
     outside = 0
+    outside_by_session: dict[str, int] = {}
     if minute and n:
         _, all_opens, all_closes = _all_sessions()
         opens, closes = all_opens.take(idx), all_closes.take(idx)
         regular = pc.and_(pc.greater_equal(ts, opens), pc.less(ts, closes))
         regular = pc.fill_null(regular, False)
-        outside = int(pc.sum(pc.and_(is_session, pc.invert(regular))).as_py() or 0)
+        off_hours = pc.and_(is_session, pc.invert(regular))
+        outside_by_session = _count_by_date(dates, off_hours)
+        outside = sum(outside_by_session.values())
         keep = regular
     data: dict[str, pa.Array] = {}
     if minute:
@@ -201,7 +230,12 @@ def bars_table(
     key = ["symbol", "ts" if minute else "date"]
     if not sorted_by(table, key):  # vendors usually page in this order already
         table = table.sort_by([(c, "ascending") for c in key])
-    return NormalizedBars(table=table, non_session_dates=non_session, outside_regular_hours=outside)
+    return NormalizedBars(
+        table=table,
+        non_session_dates=non_session,
+        outside_regular_hours=outside,
+        outside_regular_hours_by_session=outside_by_session,
+    )
 
 
 def add_metadata(

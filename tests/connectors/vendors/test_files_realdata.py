@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from trademl import control
-from trademl.connectors.base import FetchRequest, VendorError
+from trademl.connectors.base import FetchRequest, SourceConfigError
 from trademl.connectors.files import FileMapping, FilesConnector
 from trademl.lake import Lake
 
@@ -97,12 +97,19 @@ def test_macro_series_and_corporate_actions_are_stored(files, node):
     assert ca.colour_counts["GREEN"] == 1
 
 
-def test_missing_files_for_a_dataset_are_no_data(tmp_path):
+def test_missing_files_of_a_mapping_are_a_set_up_error_naming_the_path(tmp_path):
     mapping = FileMapping.from_dict("x", {"dataset": "equities_eod", "path": "nope/*.csv", "columns": {
         "symbol": "s", "date": "d", "open": "o", "high": "h", "low": "l", "close": "c", "volume": "v"}})
-    with pytest.raises(VendorError) as err:
+    with pytest.raises(SourceConfigError) as err:
         FilesConnector([mapping], root=tmp_path).fetch(FetchRequest("equities_eod", dt.date(2021, 3, 1), dt.date(2021, 3, 1)))
-    assert err.value.qc_code == "NO_DATA"
+    assert str(tmp_path / "nope" / "*.csv") in str(err.value) and "files: files:" not in str(err.value)
+
+
+def test_a_mapping_of_another_constant_symbol_is_not_read(tmp_path):
+    mapping = FileMapping.from_dict("inda", {"dataset": "equities_eod", "path": "nope.csv", "constants": {"symbol": "INDA"},
+                                             "columns": {"date": "d", "open": "o", "high": "h", "low": "l", "close": "c", "volume": "v"}})
+    request = FetchRequest("equities_eod", dt.date(2021, 3, 1), dt.date(2021, 3, 1), symbols=("SPY",))
+    assert FilesConnector([mapping], root=tmp_path).fetch(request).num_rows == 0
 
 
 def test_mapping_without_required_columns_is_rejected_with_its_name():

@@ -56,7 +56,9 @@ def test_inconsistent_bar_turns_its_session_red_and_keeps_the_stored_rows(setup)
     assert "SCHEMA_VIOLATION" in report.summaries["2024-03-06"].qc_codes
     after = lake.read_partition("raw/equities_bars", dt.date(2024, 3, 6)).to_pandas()
     assert after[["symbol", "high", "close"]].equals(before[["symbol", "high", "close"]])
-    assert report.summaries["2024-03-05"].color == "GREEN"  # the other sessions took the new closes
+    # The other sessions took the new closes; every bar revised, so they await review (AMBER).
+    assert report.summaries["2024-03-05"].color == "AMBER"
+    assert report.summaries["2024-03-05"].qc_codes == ["LARGE_REVISION"]
     stored = lake.read_partition("raw/equities_bars", dt.date(2024, 3, 5)).to_pandas()
     assert (stored["close"] == bars.loc[bars["t"].dt.tz_convert("America/New_York").dt.date == dt.date(2024, 3, 5), "c"].to_numpy() + 0.5).all()
 
