@@ -499,6 +499,9 @@ def audit_scan(
             entry.reconciled = len(unrecorded)
             log.info("audit_scan reconciled stored partitions without ledger rows",
                      extra={"table": name, "partitions": len(unrecorded), "first": unrecorded[0].isoformat()})
+        # A revision awaiting review (LARGE_REVISION) stays AMBER until accepted: re-judging the
+        # stored rows alone would turn it GREEN again.
+        rows = qc.apply_reviews(rows, lake.pending_reviews(name, [d for d in partitions if d not in corrupt]))
         entry.status_rows = control.upsert_partition_status(engine, rows, now=now)
         colors = qc.session_colors(rows)["color"].value_counts()
         entry.green, entry.amber, entry.red = (int(colors.get(c, 0)) for c in ("GREEN", "AMBER", "RED"))

@@ -75,6 +75,18 @@ def test_a_revision_of_most_rows_of_green_sessions_is_amber_large_revision_with_
     assert [v.version for v in lake.versions(TABLE, FIRST)] == [1, 2]
 
 
+def test_an_audit_keeps_a_revision_awaiting_review_amber(node):
+    from trademl import backfill
+
+    conn, lake, engine = node
+    ingest("equities_eod", FIRST, LAST, connector=conn, lake=lake, engine=engine)
+    ingest("equities_eod", FIRST, LAST, connector=Revised(conn, set(conn.universe_symbols(dt.date(2024, 3, 4)))), lake=lake, engine=engine)
+    backfill.audit_scan([TABLE], engine=engine, lake=lake, start=dt.date(2024, 3, 4), end=dt.date(2024, 3, 8), vendor="synthetic")
+    led = control.read_partition_status(engine, table_name=TABLE)
+    assert set(led["status"]) == {"AMBER"} and set(led["qc_code"]) == {"LARGE_REVISION"}
+    assert led["detail"].str.contains('"revised_frac": 1.0').all()
+
+
 def test_a_revision_of_a_session_the_ledger_holds_red_is_not_flagged(node):
     conn, lake, engine = node
     ingest("equities_eod", FIRST, LAST, connector=conn, lake=lake, engine=engine)
