@@ -26,8 +26,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from trademl import backfill, calendar, control, qc  # noqa: E402
-from trademl.lake import Lake  # noqa: E402
+from trademl import calendar
+
+from trademl.data import backfill, control, qc  # noqa: E402
+from trademl.data.lake import Lake  # noqa: E402
 from trademl.schemas import session_id, with_metadata  # noqa: E402
 
 END = "2025-06-30"

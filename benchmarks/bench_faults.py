@@ -108,7 +108,7 @@ def drive(node: Node, proc: subprocess.Popen, seconds: float) -> float | None:
 
 def lake_report(data_root: Path) -> dict:
     """Read every version of every partition back and check it against the manifest; latest hashes."""
-    from trademl.lake import TMP_PREFIX, Lake, content_hash
+    from trademl.data.lake import TMP_PREFIX, Lake, content_hash
     from trademl.schemas import table_spec
 
     lake, spec = Lake(data_root), table_spec(TABLE)

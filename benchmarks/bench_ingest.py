@@ -37,11 +37,11 @@ CASES = {
 
 def run_case(name: str) -> dict:
     """Executed inside the child process: ingest universe (untimed), then time the case."""
-    from trademl import control
+    from trademl.data import control
     from trademl.config import settings
-    from trademl.connectors.registry import connector_for
-    from trademl.ingest import ingest
-    from trademl.lake import Lake
+    from trademl.data.connectors.registry import connector_for
+    from trademl.data.ingest import ingest
+    from trademl.data.lake import Lake
 
     dataset, first, last, _, dagster = CASES[name]
     s = settings()

@@ -28,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 
 from trademl import calendar
-from trademl.lake import Lake
+from trademl.data.lake import Lake
 from trademl.schemas import table_spec
 
 INGESTED_AT = np.datetime64("2024-06-03T21:00:00", "us")

@@ -30,14 +30,14 @@ from measure import measure  # noqa: E402  (benchmarks/measure.py, beside this s
 
 from trademl.execution.almgren_chriss import cost_variance, expected_cost, optimal_trajectory  # noqa: E402
 from trademl.execution.cost import estimate_costs  # noqa: E402
-from trademl.features.options.iv import (  # noqa: E402
+from trademl.pricing.black_scholes import (  # noqa: E402
     bs_greeks,
     bs_price,
     bs_vega,
     implied_vol,
     iv_from_quotes,
 )
-from trademl.features.options.svi import (  # noqa: E402
+from trademl.pricing.svi import (  # noqa: E402
     SVIParams,
     fit_svi_slice,
     fit_svi_surface,

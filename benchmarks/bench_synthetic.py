@@ -1,4 +1,4 @@
-"""Speed of the embedded synthetic market (trademl.connectors.synthetic), each case in its own child process.
+"""Speed of the embedded synthetic market (trademl.data.connectors.synthetic), each case in its own child process.
 
 Cases (wall time includes building the connector and simulating the daily history it needs):
   daily_500x1260     equities_eod, 500 symbols x 1,258 sessions (2020-01-02..2024-12-31), fresh connector
@@ -21,8 +21,8 @@ import time
 
 import pandas as pd
 
-from trademl.connectors.base import FetchRequest
-from trademl.connectors.synthetic import SyntheticConfig, SyntheticConnector
+from trademl.data.connectors.base import FetchRequest
+from trademl.data.connectors.synthetic import SyntheticConfig, SyntheticConnector
 
 CASES = ("daily_500x1260", "daily_500x1260_hot", "minute_1x500", "minute_100x1y", "options_1x3")
 TARGETS = {"daily_500x1260": 3.0, "minute_1x500": 1.0, "minute_100x1y": 180.0}

@@ -28,12 +28,12 @@ import pandas as pd
 import pyarrow as pa
 
 from trademl import calendar
-from trademl.connectors.alpaca import PAGE_LIMIT, AlpacaConnector, _concat, parse_bars_page
-from trademl.connectors.base import FetchRequest
-from trademl.connectors.normalize import add_metadata, bars_table
-from trademl.edge import EdgeScheduler, VendorBudget, WorkUnit
-from trademl.http import VendorLimits
-from trademl.lake import Lake
+from trademl.data.connectors.alpaca import PAGE_LIMIT, AlpacaConnector, _concat, parse_bars_page
+from trademl.data.connectors.base import FetchRequest
+from trademl.data.connectors.normalize import add_metadata, bars_table
+from trademl.data.edge import EdgeScheduler, VendorBudget, WorkUnit
+from trademl.data.http import VendorLimits
+from trademl.data.lake import Lake
 from trademl.schemas import conform
 
 SESSIONS = ("2024-03-08", "2024-03-11", "2024-03-12", "2024-03-13", "2024-03-14")
@@ -70,7 +70,7 @@ def run_pipeline(pages: list[bytes], lake: Lake, timings: dict[str, float]) -> i
     t2 = time.perf_counter()
     conformed = conform("equities_minute", table, vendor="alpaca")
     t3 = time.perf_counter()
-    # As trademl.ingest does: the validated table is split by session and written without a second conform.
+    # As trademl.data.ingest does: the validated table is split by session and written without a second conform.
     lake.write_partitions("raw/equities_minute", conformed, vendor="alpaca", conformed=True)
     t4 = time.perf_counter()
     for k, v in (("parse", t1 - t0), ("normalise", t2 - t1), ("validate", t3 - t2), ("lake_write", t4 - t3), ("end_to_end", t4 - t0)):

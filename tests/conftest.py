@@ -44,10 +44,10 @@ def node(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
 
 
 def pg_cluster_module():
-    """tests/control/pg_cluster.py under one module name, so every test directory shares one server."""
+    """tests/data/control/pg_cluster.py under one module name, so every test directory shares one server."""
     name = "trademl_tests_pg_cluster"
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "tests" / "control" / "pg_cluster.py")
+        spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "tests" / "data" / "control" / "pg_cluster.py")
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
@@ -57,7 +57,7 @@ def pg_cluster_module():
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def control_backend(request, tmp_path, tmp_path_factory):
     """The control tables on SQLite (tmp file) and, for postgres-marked cases, on a real PostgreSQL server."""
-    from trademl import control
+    from trademl.data import control
 
     if request.param == "sqlite":
         eng = control.make_engine(f"sqlite:///{tmp_path}/node.sqlite")

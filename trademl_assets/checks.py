@@ -10,7 +10,7 @@ import datetime as dt
 
 import dagster as dg
 
-from trademl import control, qc
+from trademl.data import control, qc
 from trademl.schemas import table_spec
 from trademl_assets.ingest_asset import asset_key_for
 from trademl_assets.partitions import session_partitions

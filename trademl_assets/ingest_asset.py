@@ -1,10 +1,10 @@
-"""Factory for the session-partitioned raw and reference assets: one trademl.ingest call each."""
+"""Factory for the session-partitioned raw and reference assets: one trademl.data.ingest call each."""
 
 
 import dagster as dg
 
 from trademl.config import settings
-from trademl.ingest import ingest
+from trademl.data.ingest import ingest
 from trademl.schemas import table_spec
 from trademl_assets.partitions import session_partitions
 from trademl_resources import ControlDbResource, LakeResource, VendorResource

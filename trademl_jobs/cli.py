@@ -108,7 +108,7 @@ def _engine():
 def status_payload() -> dict:
     """The `trademl status --json` document; `leases` lists every LEASED task with its owner and
     lease expiry (UTC ISO), so a task held by a dead worker is visible until its lease expires."""
-    from trademl import backfill, control
+    from trademl.data import backfill, control
 
     engine = _engine()
     tables = control.status_counts(engine)
@@ -138,7 +138,7 @@ def _print_coverage(payload: dict) -> None:
 
 
 def _print_leases(leases: list[dict]) -> None:
-    from trademl import backfill
+    from trademl.data import backfill
 
     for lease in leases:
         _say(f"  LEASED {backfill.describe_lease(lease)}")
@@ -146,8 +146,8 @@ def _print_leases(leases: list[dict]) -> None:
 
 # ---------------------------------------------------------------------------------------------- audit
 def cmd_audit(args: argparse.Namespace) -> int:
-    from trademl import backfill
-    from trademl.lake import Lake
+    from trademl.data import backfill
+    from trademl.data.lake import Lake
 
     tables = _resolve_tables(args.tables)
     start, end = backfill.stage_window()
@@ -166,7 +166,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------------------------- backfill
 def _parse_budget(items: Sequence[str] | None) -> dict[str, int] | None:
-    from trademl.connectors.registry import vendor_names
+    from trademl.data.connectors.registry import vendor_names
 
     if not items:
         return None
@@ -182,7 +182,7 @@ def _parse_budget(items: Sequence[str] | None) -> dict[str, int] | None:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    from trademl import backfill
+    from trademl.data import backfill
     from trademl_jobs.runner import dagster_instance, execute_tasks
 
     budget = _parse_budget(args.budget)
@@ -209,7 +209,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         raise CliError(f"no XNYS session between {start} and {end}")
     _reject_unhappened(end, "--end")
     if args.vendor:
-        from trademl.connectors.registry import check_vendor_setting
+        from trademl.data.connectors.registry import check_vendor_setting
 
         check_vendor_setting(args.vendor)
         os.environ["TRADEML_VENDOR"] = args.vendor
@@ -236,9 +236,9 @@ def _why_failed(
 ) -> list[str]:
     """Why the run failed or fell short: its step errors, else which sessions are RED and why (vendor
     reason, qc_code), and requested symbols nothing was stored for. Empty for a clean run."""
-    from trademl import control
-    from trademl.lake import Lake
-    from trademl.red_explanation import explain_red
+    from trademl.data import control
+    from trademl.data.lake import Lake
+    from trademl.data.red_explanation import explain_red
     from trademl_jobs.run_outcome import materialization_metadata, step_failure_messages
 
     failures = step_failure_messages(instance, run_id)
@@ -274,8 +274,8 @@ def _print_range_colours(dataset: str, first: str, last: str) -> None:
 
 # ---------------------------------------------------------------------------------------------- demo
 def cmd_demo(args: argparse.Namespace) -> int:
-    from trademl import backfill
-    from trademl.lake import Lake
+    from trademl.data import backfill
+    from trademl.data.lake import Lake
     from trademl_jobs.runner import dagster_instance, execute_tasks, materialize_range, project_paths
 
     cfg = load_config("demo")
@@ -317,7 +317,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         start=minute[0].date(),
         end=minute[-1].date(),
     )
-    from trademl import control
+    from trademl.data import control
 
     pending = control.queue_counts(engine).get("PENDING", 0)
     _say(f"[5/5] queue worker: backfilling {pending} pending task(s)")
@@ -339,7 +339,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------------------------- lake
 def _lake_target(args: argparse.Namespace) -> tuple:
     """The lake, the SSOT table name and the partition date named by --table / --partition."""
-    from trademl.lake import Lake
+    from trademl.data.lake import Lake
 
     table = _resolve_tables([args.table])[0]
     return Lake(settings().data_root), table, _parse_date(args.partition, "--partition")
@@ -406,7 +406,7 @@ def cmd_lake_read(args: argparse.Namespace) -> int:
 
 def cmd_lake_accept(args: argparse.Namespace) -> int:
     """Accept a partition's flagged latest version (LARGE_REVISION) and re-record its QC."""
-    from trademl.ingest import accept_revision
+    from trademl.data.ingest import accept_revision
 
     lake, table, day = _lake_target(args)
     summary = accept_revision(lake, _engine(), table, day)

@@ -5,7 +5,7 @@ import datetime as dt
 
 import dagster as dg
 
-from trademl import backfill, exports, qc_probe
+from trademl.data import backfill, exports, qc_probe
 from trademl.config import load_config
 from trademl_assets.partitions import session_partitions
 from trademl_resources import ControlDbResource, LakeResource, VendorResource

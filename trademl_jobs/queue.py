@@ -6,7 +6,9 @@ import dagster as dg
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from trademl import backfill, calendar, control, qc
+from trademl import calendar
+
+from trademl.data import backfill, control, qc
 from trademl.schemas import table_spec
 from trademl_assets.ingest_asset import asset_key_for
 

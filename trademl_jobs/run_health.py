@@ -32,7 +32,7 @@ from dagster._core.launcher import DefaultRunLauncher
 from dagster._core.storage.runs import InMemoryRunStorage, SqliteRunStorage
 
 from trademl.config import load_config
-from trademl.liveness import Liveness, ProcessStamp, pid_alive_since
+from trademl.data.liveness import Liveness, ProcessStamp, pid_alive_since
 
 log = logging.getLogger("trademl.runs")
 

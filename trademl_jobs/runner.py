@@ -18,7 +18,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from trademl import backfill
+from trademl.data import backfill
 from trademl.config import REPO_ROOT, load_config, settings
 from trademl.schemas import table_spec
 from trademl_assets.ingest_asset import asset_key_for

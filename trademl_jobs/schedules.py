@@ -5,7 +5,9 @@ import datetime as dt
 
 import dagster as dg
 
-from trademl import backfill, calendar, qc_probe
+from trademl import calendar
+
+from trademl.data import backfill, qc_probe
 from trademl.config import load_config
 from trademl_jobs.automation import schedule_status
 from trademl_jobs.jobs import audit_job, ingest_job, maintenance_job, qc_probe_job

@@ -9,7 +9,7 @@ expire, so a task whose run died without a status event returns to PENDING about
 import dagster as dg
 from sqlalchemy.engine import Engine
 
-from trademl import backfill
+from trademl.data import backfill
 from trademl.config import load_config
 from trademl_jobs.automation import sensor_status
 from trademl_jobs.jobs import ingest_job, qc_probe_job

@@ -7,7 +7,7 @@ from functools import lru_cache
 import dagster as dg
 from sqlalchemy.engine import Engine
 
-from trademl import control
+from trademl.data import control
 from trademl.config import settings
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from trademl.config import settings
-from trademl.lake import Lake
+from trademl.data.lake import Lake
 
 
 class LakeResource(dg.ConfigurableResource):

@@ -1,8 +1,8 @@
 """The market-data vendor the raw and reference assets use, chosen by configuration (TRADEML_VENDOR).
 
 `VendorResource` is router-facing: its connector is the synthetic market, the files connector or a
-`trademl.router.RoutedConnector` walking the providers of each dataset (see
-trademl.connectors.registry). The per-vendor resources of trademl_resources/vendors.py plug into
+`trademl.data.routing.RoutedConnector` walking the providers of each dataset (see
+trademl.data.connectors.registry). The per-vendor resources of trademl_resources/vendors.py plug into
 it as optional fields: a provider whose resource is set is built by that resource (its base URL,
 feed, files root; keys checked up front), every other provider from the environment alone.
 """
@@ -14,8 +14,8 @@ from collections.abc import Callable
 import dagster as dg
 
 from trademl.config import settings
-from trademl.connectors.base import Connector
-from trademl.connectors.registry import connector_for
+from trademl.data.connectors.base import Connector
+from trademl.data.connectors.registry import connector_for
 from trademl_resources.vendors import (
     AlpacaResource,
     AlphaVantageResource,

@@ -18,14 +18,14 @@ from typing import ClassVar
 import dagster as dg
 from pydantic import field_validator
 
-from trademl.connectors.alpaca import ALPACA_FEEDS, AlpacaConnector
-from trademl.connectors.alpha_vantage import AlphaVantageConnector
-from trademl.connectors.files import FilesConnector
-from trademl.connectors.finnhub import FinnhubConnector
-from trademl.connectors.fmp import FmpConnector
-from trademl.connectors.fred import AlfredConnector, FredConnector
-from trademl.connectors.http_vendor import HttpVendorConnector
-from trademl.connectors.massive import MassiveConnector
+from trademl.data.connectors.alpaca import ALPACA_FEEDS, AlpacaConnector
+from trademl.data.connectors.alpha_vantage import AlphaVantageConnector
+from trademl.data.connectors.files import FilesConnector
+from trademl.data.connectors.finnhub import FinnhubConnector
+from trademl.data.connectors.fmp import FmpConnector
+from trademl.data.connectors.fred import AlfredConnector, FredConnector
+from trademl.data.connectors.http_vendor import HttpVendorConnector
+from trademl.data.connectors.massive import MassiveConnector
 
 
 class HttpVendorResource(dg.ConfigurableResource):

@@ -7,9 +7,9 @@ import json
 
 import pandas as pd
 
-from trademl import control
-from trademl.exports import nightly_export
-from trademl.lake import Lake
+from trademl.data import control
+from trademl.data.exports import nightly_export
+from trademl.data.lake import Lake
 
 
 def test_nightly_export_writes_ledger_queue_and_coverage(tmp_path):

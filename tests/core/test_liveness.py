@@ -1,4 +1,4 @@
-"""Process liveness (trademl.liveness): a recorded process is proved gone, also after PID reuse or a reboot."""
+"""Process liveness (trademl.data.liveness): a recorded process is proved gone, also after PID reuse or a reboot."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from trademl.liveness import Liveness, ProcessStamp, boot_id, pid_alive_since, pid_exists, start_time
+from trademl.data.liveness import Liveness, ProcessStamp, boot_id, pid_alive_since, pid_exists, start_time
 
 
 def _exited_child() -> ProcessStamp:

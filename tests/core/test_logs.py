@@ -10,7 +10,7 @@ from trademl.logs import JsonFormatter
 
 
 def _record(**extra) -> logging.LogRecord:
-    rec = logging.makeLogRecord({"name": "trademl.ingest", "levelname": "INFO", "msg": "wrote %d rows", "args": (3,)})
+    rec = logging.makeLogRecord({"name": "trademl.data.ingest", "levelname": "INFO", "msg": "wrote %d rows", "args": (3,)})
     rec.created = 1_700_000_000.25  # 2023-11-14T22:13:20.250Z
     for k, v in extra.items():
         setattr(rec, k, v)
@@ -22,7 +22,7 @@ def test_log_line_is_json_with_utc_timestamp():
     assert line["ts"] == "2023-11-14T22:13:20.250+00:00"
     assert dt.datetime.fromisoformat(line["ts"]).utcoffset() == dt.timedelta(0)
     assert line["msg"] == "wrote 3 rows"
-    assert line["level"] == "INFO" and line["logger"] == "trademl.ingest"
+    assert line["level"] == "INFO" and line["logger"] == "trademl.data.ingest"
 
 
 def test_extras_are_fields_and_non_scalars_are_stringified():

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trademl import calendar
-from trademl.lake import Lake
-from trademl.macro import known_at, macro_asof, value_as_of
+from trademl.data.lake import Lake
+from trademl.data.macro import known_at, macro_asof, value_as_of
 from trademl.schemas import conform
 
 # GDP-style: 2023Q4 advance on a Saturday, second estimate on Good Friday; 2024Q1 on a Thursday.

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
-from trademl.red_explanation import explain_red
+from trademl.data.red_explanation import explain_red
 
 
 def _red(rows: list[tuple[str, str | None, str]]) -> pd.DataFrame:

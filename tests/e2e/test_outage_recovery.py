@@ -15,9 +15,11 @@ import pytest
 import yaml
 from dagster._core.storage.event_log.base import PartitionKeyFilter  # not re-exported by dagster 1.13
 
-from trademl import backfill, calendar, control
+from trademl import calendar
+
+from trademl.data import backfill, control
 from trademl.config import REPO_ROOT
-from trademl.lake import Lake
+from trademl.data.lake import Lake
 from trademl_jobs.runner import check_evaluations, execute_tasks, materialize_range
 from trademl_resources.control_db import _engine
 

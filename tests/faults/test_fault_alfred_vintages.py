@@ -1,6 +1,6 @@
 """ALFRED vintages keep their true dates, none is lost, and "value as known at t" is right (issue 8.6).
 
-A local server speaks FRED's wire format (tests/connectors/vendors/vendor_wire.py `FredSim`): like
+A local server speaks FRED's wire format (tests/data/connectors/vendors/vendor_wire.py `FredSim`): like
 the real API it clips every real-time period to the requested window, and lists vintage dates that
 fall on weekends and exchange holidays. The series is an 18-month monthly index in the style of
 industrial production: each monthly release publishes a new month and revises the three before it,
@@ -22,15 +22,17 @@ import pandas as pd
 import pytest
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "connectors" / "vendors"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data" / "connectors" / "vendors"))
 from vendor_wire import FredSim, alfred_periods  # noqa: E402
 
-from trademl import calendar, control  # noqa: E402
+from trademl import calendar
+
+from trademl.data import control  # noqa: E402
 from trademl.config import REPO_ROOT  # noqa: E402
-from trademl.connectors.fred import AlfredConnector  # noqa: E402
-from trademl.http import ManualClock, VendorLimits, reset_gates  # noqa: E402
-from trademl.ingest import ingest  # noqa: E402
-from trademl.lake import Lake  # noqa: E402
+from trademl.data.connectors.fred import AlfredConnector  # noqa: E402
+from trademl.data.http import ManualClock, VendorLimits, reset_gates  # noqa: E402
+from trademl.data.ingest import ingest  # noqa: E402
+from trademl.data.lake import Lake  # noqa: E402
 
 KEY = "fredkey0123456789abcdef0123456789"
 SERIES = "INDPRO"
@@ -184,7 +186,7 @@ def test_value_as_known_at_every_session_matches_the_vintage_history(ingested):
     wrong = diff[~np.isclose(diff["value"], diff["value_stored"]) | diff["value"].isna() | diff["value_stored"].isna()]
     assert wrong.empty, f"{len(wrong)} of {len(expected)} (session, observation) values read as known at t are wrong"
     # The library's point-in-time reader gives the same answer, from the lake and from the rows.
-    from trademl.macro import known_at, value_as_of
+    from trademl.data.macro import known_at, value_as_of
 
     for source in (ingested["lake"], stored):
         lib = known_at(source, sessions, series_ids=[SERIES])

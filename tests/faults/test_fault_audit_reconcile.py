@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete
 
-from trademl import control
+from trademl.data import control
 from trademl.config import settings
-from trademl.lake import Lake
+from trademl.data.lake import Lake
 
 TRADEML = Path(sys.executable).with_name("trademl")
 SESSIONS = ("2025-03-03", "2025-03-14")  # 10 sessions of 6 symbols

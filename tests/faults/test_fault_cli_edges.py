@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 from trademl import calendar
-from trademl.connectors.base import FetchRequest
-from trademl.connectors.synthetic import SyntheticConfig, SyntheticConnector
+from trademl.data.connectors.base import FetchRequest
+from trademl.data.connectors.synthetic import SyntheticConfig, SyntheticConnector
 
 TRADEML = Path(sys.executable).with_name("trademl")
 

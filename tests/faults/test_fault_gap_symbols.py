@@ -18,9 +18,9 @@ import dagster as dg
 import pytest
 import yaml
 
-from trademl import control
+from trademl.data import control
 from trademl.config import REPO_ROOT, settings
-from trademl.lake import Lake
+from trademl.data.lake import Lake
 
 TRADEML = Path(sys.executable).with_name("trademl")
 CLI_TASK_TAG = "trademl/cli_task_id"

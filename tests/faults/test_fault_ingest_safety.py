@@ -91,7 +91,7 @@ class FilesNode:
         return self.trademl("ingest", "--dataset", "equities_minute", "--start", start, "--end", end, "--symbols", ",".join(SYMBOLS))
 
     def ledger(self) -> pd.DataFrame:
-        from trademl import control
+        from trademl.data import control
 
         engine = control.make_engine(f"sqlite:///{self.root / 'data_layer' / 'control' / 'node.sqlite'}")
         try:
@@ -100,7 +100,7 @@ class FilesNode:
             engine.dispose()
 
     def lake(self):
-        from trademl.lake import Lake
+        from trademl.data.lake import Lake
 
         return Lake(self.root / "data_layer")
 

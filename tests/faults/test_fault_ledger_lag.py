@@ -68,7 +68,7 @@ class SyntheticNode:
         return out
 
     def ledger_sessions(self) -> set[str]:
-        from trademl import control
+        from trademl.data import control
 
         engine = control.make_engine(f"sqlite:///{self.data / 'control' / 'node.sqlite'}")
         try:
@@ -115,7 +115,7 @@ def test_status_counts_every_stored_partition_after_the_kills(killed):
     node, _ = killed
     out = subprocess.run([str(TRADEML), "status", "--json"], env=node.env, capture_output=True, text=True, timeout=60)
     counts = json.loads(out.stdout)["tables"].get(TABLE, {})
-    from trademl.lake import Lake
+    from trademl.data.lake import Lake
 
     stored_bars = Lake(node.data).read(TABLE, columns=["date", "symbol"]).num_rows  # one per symbol and session
     assert stored_bars > 0 and counts.get("GREEN", 0) >= stored_bars

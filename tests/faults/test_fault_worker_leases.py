@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from trademl import backfill, control
+from trademl.data import backfill, control
 from trademl.config import REPO_ROOT, settings
 
 TRADEML = Path(sys.executable).with_name("trademl")

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from trademl.config import settings
-from trademl.lake import Lake, RevisionGuard
+from trademl.data.lake import Lake, RevisionGuard
 from trademl_jobs.cli import main
 
 TABLE = "raw/equities_bars"

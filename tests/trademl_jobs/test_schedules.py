@@ -7,7 +7,7 @@ import datetime as dt
 import dagster as dg
 import pytest
 
-from trademl import control
+from trademl.data import control
 from trademl_jobs.definitions import defs
 from trademl_jobs.schedules import forward_ingest_schedule, maintenance_schedule
 from trademl_resources import ControlDbResource

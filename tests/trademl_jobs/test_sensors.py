@@ -9,7 +9,7 @@ import dagster as dg
 import pytest
 from sqlalchemy import update
 
-from trademl import backfill, control
+from trademl.data import backfill, control
 from trademl_jobs.queue import RANGE_END, RANGE_START, TASK_TAG, close_task
 from trademl_jobs.runner import materialize_range
 from trademl_jobs.sensors import queue_worker_sensor, task_failure_sensor, task_success_sensor
@@ -220,7 +220,7 @@ def test_queue_worker_does_not_renew_a_lease_whose_run_was_never_created(instanc
 def test_symbol_less_gap_task_runs_over_its_red_symbols_only(instance, node, engine):
     import pandas as pd
 
-    from trademl import qc
+    from trademl.data import qc
 
     days = [dt.date(2025, 3, 3), dt.date(2025, 3, 4), dt.date(2025, 3, 5)]
     expected = pd.DataFrame({"dt": [d for d in days for _ in range(3)], "symbol": ["SYN001", "SYN002", "SYN003"] * 3})

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from trademl.features.options.forward import parity_forward
-from trademl.features.options.iv import bs_price
+from trademl.pricing.black_scholes import bs_price
 
 
 def _chain(S=100.0, r=0.03, q=0.02, expiries=((pd.Timestamp("2024-03-15"), 0.25), (pd.Timestamp("2024-06-21"), 0.5))):

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from trademl.features.options.forward import parity_forward
-from trademl.features.options.iv import implied_vol, iv_from_quotes
-from trademl.features.options.svi import SVIParams, fit_svi_surface, svi_total_variance
+from trademl.pricing.black_scholes import implied_vol, iv_from_quotes
+from trademl.pricing.svi import SVIParams, fit_svi_surface, svi_total_variance
 
 pytestmark = pytest.mark.realdata
 

@@ -1,7 +1,7 @@
 """Options_vol features (SSOT 3.2): BSM implied vol and greeks from NBBO quotes, parity forwards, SVI surfaces."""
 
 from trademl.features.options.forward import parity_forward
-from trademl.features.options.iv import (
+from trademl.pricing.black_scholes import (
     bs_delta,
     bs_gamma,
     bs_greeks,
@@ -13,7 +13,7 @@ from trademl.features.options.iv import (
     implied_vol,
     iv_from_quotes,
 )
-from trademl.features.options.svi import (
+from trademl.pricing.svi import (
     SVIParams,
     butterfly_g,
     fit_rmse,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from trademl.features.options.iv import cp_sign
+from trademl.pricing.black_scholes import cp_sign
 
 __all__ = ["parity_forward"]
 

@@ -1,0 +1,111 @@
+"""FRED-style macro series with release calendars and revisions, stored ALFRED-style by vintage.
+
+A row is what was published on `vintage_date` (ALFRED realtime_start): the first release of a new
+observation, or a revised value of an older one. Release dates follow each series' calendar and,
+like real ones, can fall on a weekend or an exchange holiday (the employment report on Good
+Friday); ``date`` is the first XNYS session on or after the vintage, when the market can act on it
+(the partition), while ``vintage_date`` keeps the true release day.
+
+- DGS10 (percent, daily): observation = each session, published the next session, never revised.
+- UNRATE (percent, monthly): first Friday of the following month (Good Friday included); revised
+  once, in the next release.
+- CPIAUCSL (index 1982-84=100, monthly): the 12th of the following month, whatever the weekday;
+  revised once, in the next release.
+- GDP (billions of USD, SAAR, quarterly): advance 28 days after the quarter, second and third
+  estimates one and two months later, each revising the same observation.
+
+The latent "true" paths start `history_years` before the origin and are drawn from fixed-length
+seeded vectors, so every value is independent of the requested range.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+from scipy.signal import lfilter
+
+from trademl import calendar
+from trademl.data.connectors.synthetic.streams import Stream, generator
+
+_SERIES_CODE = {"DGS10": 1, "UNRATE": 2, "CPIAUCSL": 3, "GDP": 4}
+_MAX_PERIODS = 4096  # fixed draw length per series, far beyond any calendar horizon
+
+
+def _draws(seed: int, series: str, n: int) -> np.ndarray:
+    """(n x 3) normals of one series: latent shock, first-release noise, second-release noise."""
+    if n > _MAX_PERIODS:
+        raise ValueError(f"macro history of {n} periods exceeds {_MAX_PERIODS}")
+    return generator(seed, Stream.MACRO, _SERIES_CODE[series]).standard_normal((_MAX_PERIODS, 3))[:n]
+
+
+def _first_friday(months: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    offset = (4 - months.weekday) % 7
+    return months + pd.to_timedelta(offset, unit="D")
+
+
+def _frame(series: str, obs: pd.DatetimeIndex, value: np.ndarray, vintage: pd.DatetimeIndex) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"date": calendar.sessions_on_or_after(vintage), "series_id": series, "observation_date": obs, "value": value,
+         "vintage_date": vintage}
+    )
+
+
+@lru_cache(maxsize=8)
+def vintages(seed: int, start_year: int) -> pd.DataFrame:
+    """Every published vintage row of the four series (observations from Jan 1 of `start_year`), by session."""
+    all_sessions = calendar.all_sessions_index()
+    last = all_sessions[-1]
+    start = pd.Timestamp(dt.date(start_year, 1, 1))
+    frames = []
+
+    # DGS10: Ornstein-Uhlenbeck around 3 %, published the next session.
+    obs = all_sessions[(all_sessions >= start) & (all_sessions < last)]
+    z = _draws(seed, "DGS10", len(obs))
+    level = 3.0 + lfilter([0.06], [1.0, -0.998], z[:, 0], zi=[(2.4 - 3.0) * 0.998])[0]
+    nxt = all_sessions[all_sessions.searchsorted(obs, side="right")]
+    frames.append(_frame("DGS10", obs, np.round(np.maximum(level, 0.05), 2), nxt))
+
+    months = pd.date_range(start, last, freq="MS")
+    # UNRATE: AR(1) around 4.5 %, first print noisy, next month's release prints the revised value.
+    z = _draws(seed, "UNRATE", len(months))
+    true = 4.5 + lfilter([0.12], [1.0, -0.97], z[:, 0], zi=[0.3 * 0.97])[0]
+    rel1 = _first_friday(months + pd.DateOffset(months=1))
+    rel2 = _first_friday(months + pd.DateOffset(months=2))
+    first, second = np.round(true + 0.08 * z[:, 1], 1), np.round(true, 1)
+    frames += _releases("UNRATE", months, [(first, rel1), (second, rel2)])
+
+    # CPIAUCSL: index with ~2.5 % a year inflation; revised once by the next release.
+    z = _draws(seed, "CPIAUCSL", len(months))
+    log_index = np.log(250.0) + np.cumsum(0.002 + 0.0015 * z[:, 0])
+    true = np.exp(log_index)
+    rel1 = months + pd.DateOffset(months=1, days=11)
+    rel2 = months + pd.DateOffset(months=2, days=11)
+    first, second = np.round(true * (1 + 0.0005 * z[:, 1]), 3), np.round(true, 3)
+    frames += _releases("CPIAUCSL", months, [(first, rel1), (second, rel2)])
+
+    # GDP: ~2 % real + inflation a year; advance, second and third estimates.
+    quarters = pd.date_range(start, last, freq="QS")
+    z = _draws(seed, "GDP", len(quarters))
+    true = 20_000.0 * np.exp(np.cumsum(0.012 + 0.006 * z[:, 0]))
+    q_end = quarters + pd.DateOffset(months=3)
+    rels = [q_end + pd.DateOffset(months=m, days=27) for m in (0, 1, 2)]
+    estimates = [np.round(true * (1 + 0.004 * z[:, 1]), 3), np.round(true * (1 + 0.0015 * z[:, 2]), 3), np.round(true, 3)]
+    frames += _releases("GDP", quarters, list(zip(estimates, rels)))
+
+    out = pd.concat(frames, ignore_index=True)
+    out = out[out["date"].notna()]  # released after the calendar's last session: not actionable yet
+    return out.sort_values(["date", "series_id", "observation_date", "vintage_date"], kind="stable").reset_index(drop=True)
+
+
+def _releases(series: str, obs: pd.DatetimeIndex, releases: list[tuple[np.ndarray, pd.DatetimeIndex]]) -> list[pd.DataFrame]:
+    """Vintage rows for successive releases; a later release appears only where the value changed."""
+    out = []
+    previous = None
+    for value, vintage in releases:
+        keep = np.ones(len(obs), dtype=bool) if previous is None else value != previous
+        out.append(_frame(series, obs[keep], value[keep], vintage[keep]))
+        previous = value
+    return out
