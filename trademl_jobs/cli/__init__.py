@@ -1,0 +1,45 @@
+"""`trademl` console script: demo, status, audit, backfill, ingest, lake and ui — each running through Dagster
+(`lake` reads the lake directly: a partition's versions, an older version, accepting a revision).
+
+One module per command family, each with a `register(sub)` that adds its subcommands:
+`data` (status, audit, backfill, ingest), `demo`, `lake`, `ui`; `args` holds what they share.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+from trademl.logs import configure_logging
+from trademl_jobs.cli import data, demo, lake, ui
+from trademl_jobs.cli.args import LOG_LEVELS, CliError, Parser, log_level
+
+__all__ = ["CliError", "build_parser", "main"]
+
+COMMAND_FAMILIES = (demo, data, lake, ui)
+
+
+def build_parser() -> Parser:
+    p = Parser(prog="trademl", description=__doc__.splitlines()[0])
+    p.add_argument("--log-level", type=log_level, default=os.environ.get("TRADEML_LOG_LEVEL", "WARNING"),
+                   help=f"one of {', '.join(LOG_LEVELS)} (default: $TRADEML_LOG_LEVEL or WARNING)")
+    sub = p.add_subparsers(dest="command", required=True)
+    for family in COMMAND_FAMILIES:
+        family.register(sub)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(args.log_level)
+    try:
+        return int(args.func(args) or 0)
+    except CliError as exc:
+        print(f"trademl: error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # domain validation errors (unknown table, bad date range…)
+        print(f"trademl: error: {exc}", file=sys.stderr)
+        return 2
+
