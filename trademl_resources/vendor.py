@@ -24,6 +24,7 @@ from trademl_resources.vendors import (
     FmpResource,
     FredResource,
     MassiveResource,
+    VENDOR_RESOURCES,
 )
 
 
@@ -50,14 +51,15 @@ class VendorResource(dg.ConfigurableResource):
     def builders(self) -> dict[str, Callable[[], Connector]]:
         """Provider name -> connector builder, for the providers whose resource is set."""
         out: dict[str, Callable[[], Connector]] = {}
-        for name in ("alpaca", "massive", "finnhub", "alpha_vantage", "fmp", "files"):
+        for name in VENDOR_RESOURCES:
             resource = getattr(self, name)
-            if resource is not None:
+            if resource is None:
+                continue
+            if name == "fred":  # one FRED resource serves both FRED (latest values) and ALFRED (vintages)
+                out["fred"] = lambda fred=resource: fred.connector(vintages=False)
+                out["alfred"] = lambda fred=resource: fred.connector(vintages=True)
+            else:
                 out[name] = resource.connector
-        if self.fred is not None:
-            fred = self.fred
-            out["fred"] = lambda: fred.connector(vintages=False)
-            out["alfred"] = lambda: fred.connector(vintages=True)
         return out
 
     def connector(self) -> Connector:

@@ -115,6 +115,8 @@ class FilesResource(dg.ConfigurableResource):
         return FilesConnector(root=self.root or None)
 
 
+# The one list of per-vendor resources: `trademl_jobs/definitions.py` binds one of each under its
+# name, and `VendorResource` builds those providers from them.
 VENDOR_RESOURCES: dict[str, type[dg.ConfigurableResource]] = {
     "alpaca": AlpacaResource,
     "massive": MassiveResource,
