@@ -13,7 +13,8 @@ import socket
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 import yaml
 
@@ -66,6 +67,53 @@ def load_config(name: str, env: str | None = None) -> dict[str, Any]:
     if override.exists():
         doc = deep_merge(doc, _read_yaml(override))
     return doc
+
+
+def _config_stamp(name: str) -> tuple:
+    """What a config's content depends on: its name, the environment and both files' mtimes."""
+    base = config_dir()
+    env = os.environ.get("TRADEML_ENV", "local")
+    stamps = []
+    for path in (base / f"{name}.yml", base / "env" / env / f"{name}.yml"):
+        try:
+            stamps.append((str(path), path.stat().st_mtime_ns))
+        except FileNotFoundError:
+            stamps.append((str(path), None))
+    return (name, env, *stamps)
+
+
+@lru_cache(maxsize=32)
+def _snapshot(stamp: tuple) -> Mapping[str, Any]:
+    return load_config(stamp[0], env=stamp[1])
+
+
+def config_snapshot(name: str) -> Mapping[str, Any]:
+    """`load_config(name)`, cached until configs/<name>.yml or its env override changes (mtime).
+
+    The queue and QC read their configs on every call (leases, per-session QC); parsing and
+    merging YAML each time would dominate. Treat the returned mapping as read-only.
+    """
+    return _snapshot(_config_stamp(name))
+
+
+T = TypeVar("T")
+
+
+@lru_cache(maxsize=64)
+def _typed(model: Any, stamp: tuple, section: str | None) -> Any:
+    doc = _snapshot(stamp)
+    if section is not None:
+        if not isinstance(doc.get(section), Mapping):
+            raise ValueError(f"configs/{stamp[0]}.yml has no `{section}:` section")
+        doc = doc[section]
+    return model.from_config(doc)
+
+
+def typed_config(model: type[T], name: str, section: str | None = None) -> T:
+    """`model.from_config(...)` of configs/<name>.yml (or of its `section:`), built once per file
+    version: the one way a layer reads its typed settings (frozen dataclasses validating their
+    fields, like `QcRules`)."""
+    return _typed(model, _config_stamp(name), section)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ import datetime as dt
 import dagster as dg
 
 from trademl.data import backfill, exports, qc_probe
-from trademl.config import load_config
 from trademl_assets.partitions import session_partitions
 from trademl_resources import ControlDbResource, LakeResource, VendorResource
 
@@ -27,13 +26,13 @@ class AuditConfig(dg.Config):
 
 @dg.op(description="audit_scan over the stage window: update partition_status, upsert GAP tasks")
 def audit_op(context: dg.OpExecutionContext, config: AuditConfig, lake: LakeResource, control_db: ControlDbResource) -> None:
-    cfg = load_config("backfill")
-    tables = config.tables or list(cfg["audit"]["tables"])
+    settings = backfill.planner_settings()
+    tables = config.tables or list(settings.audit_tables)
     start, end = backfill.stage_window()
     report = backfill.audit_scan(tables, engine=control_db.engine(), lake=lake.lake(), start=start, end=end)
     context.log.info(f"audit {start}..{end}: {report}")
     if config.heavy:
-        purged = backfill.purge_failed_tasks(control_db.engine(), older_than_days=int(cfg["queue"]["purge_failed_after_days"]))
+        purged = backfill.purge_failed_tasks(control_db.engine(), older_than_days=settings.purge_failed_after_days)
         context.log.info(f"purged {purged} old FAILED tasks")
 
 
@@ -51,9 +50,8 @@ class MaintenanceConfig(dg.Config):
 @dg.op(description="QC refresh of recent partitions and the nightly export to exports/nightly/YYYY-MM-DD/")
 def maintenance_op(context: dg.OpExecutionContext, config: MaintenanceConfig, lake: LakeResource, control_db: ControlDbResource) -> None:
     day = dt.date.fromisoformat(config.day) if config.day else dt.datetime.now(dt.UTC).date()
-    cfg = load_config("backfill")
     start, end = backfill.stage_window()
-    backfill.audit_scan(list(cfg["audit"]["tables"]), engine=control_db.engine(), lake=lake.lake(), start=start, end=end)
+    backfill.audit_scan(list(backfill.planner_settings().audit_tables), engine=control_db.engine(), lake=lake.lake(), start=start, end=end)
     out = exports.nightly_export(lake.lake(), control_db.engine(), day)
     context.log.info(f"nightly export written to {out}")
 

@@ -8,7 +8,6 @@ import dagster as dg
 from trademl import calendar
 
 from trademl.data import backfill, qc_probe
-from trademl.config import load_config
 from trademl_jobs.automation import schedule_status
 from trademl_jobs.jobs import audit_job, ingest_job, maintenance_job, qc_probe_job
 from trademl_resources import ControlDbResource, VendorResource
@@ -25,7 +24,7 @@ TZ = calendar.EXCHANGE_TZ
 )
 def forward_ingest_schedule(context: dg.ScheduleEvaluationContext, control_db: ControlDbResource):
     now = context.scheduled_execution_time or dt.datetime.now(dt.UTC)
-    n = backfill.enqueue_forward_tasks(control_db.engine(), now=now, datasets=load_config("backfill")["forward"]["datasets"])
+    n = backfill.enqueue_forward_tasks(control_db.engine(), now=now, datasets=list(backfill.planner_settings().forward_datasets))
     return dg.SkipReason(f"enqueued {n} FORWARD task(s); the queue worker sensor launches them")
 
 

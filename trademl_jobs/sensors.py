@@ -10,7 +10,6 @@ import dagster as dg
 from sqlalchemy.engine import Engine
 
 from trademl.data import backfill
-from trademl.config import load_config
 from trademl_jobs.automation import sensor_status
 from trademl_jobs.jobs import ingest_job, qc_probe_job
 from trademl_jobs.queue import TASK_TAG, close_task, run_request_for_task
@@ -46,8 +45,8 @@ def queue_worker_sensor(context: dg.SensorEvaluationContext, control_db: Control
     ttl = backfill.lease_settings().ttl_seconds
     renewed, left = renew_live_leases(context.instance, engine, ttl)
     expired = backfill.expire_leases(engine)
-    cfg = load_config("backfill")["queue"]
-    tasks = backfill.lease_tasks(engine, SENSOR_OWNER, n=int(cfg["max_runs_per_tick"]), ttl_seconds=ttl)
+    n = backfill.planner_settings().max_runs_per_tick
+    tasks = backfill.lease_tasks(engine, SENSOR_OWNER, n=n, ttl_seconds=ttl)
     if not tasks:
         return dg.SkipReason(
             f"no leasable task (leases renewed for live runs: {renewed}, not renewed: {left}, expired leases returned: {expired})"

@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from trademl import calendar
-from trademl.config import config_dir, load_config
+from trademl.config import typed_config
 from trademl.data.control import STATUS_COLUMNS
 from trademl.schemas import table_spec
 
@@ -83,40 +81,9 @@ class QcRules:
         return rules
 
 
-def _config_stamp(name: str) -> tuple:
-    base = config_dir()
-    env = os.environ.get("TRADEML_ENV", "local")
-    stamps = []
-    for path in (base / f"{name}.yml", base / "env" / env / f"{name}.yml"):
-        try:
-            stamps.append((str(path), path.stat().st_mtime_ns))
-        except FileNotFoundError:
-            stamps.append((str(path), None))
-    return (name, env, *stamps)
-
-
-@lru_cache(maxsize=32)
-def _config_cached(stamp: tuple) -> Mapping:
-    return load_config(stamp[0], env=stamp[1])
-
-
-def config_snapshot(name: str) -> Mapping:
-    """`load_config(name)`, cached until configs/<name>.yml or its env override changes (mtime).
-
-    The queue and QC read their configs on every call (leases, per-session QC); parsing YAML each
-    time would dominate. Treat the returned mapping as read-only.
-    """
-    return _config_cached(_config_stamp(name))
-
-
-@lru_cache(maxsize=8)
-def _rules_cached(stamp: tuple) -> QcRules:
-    return QcRules.from_config(_config_cached(stamp)["qc"])
-
-
 def qc_rules() -> QcRules:
     """The current QC rules (re-read when configs/backfill.yml or its env override changes)."""
-    return _rules_cached(_config_stamp("backfill"))
+    return typed_config(QcRules, "backfill", "qc")
 
 
 # ----------------------------------------------------------------------------------------------

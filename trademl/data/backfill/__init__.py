@@ -48,6 +48,7 @@ from trademl.data.backfill.leases import (
     release_lease,
     renew_lease,
 )
+from trademl.data.backfill.settings import PlannerSettings, planner_settings
 from trademl.data.backfill.tasks import Task, get_task, task_symbols, task_tokens
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "BackfillReport",
     "LeaseHeartbeat",
     "LeaseSettings",
+    "PlannerSettings",
     "TableAudit",
     "Task",
     "VendorBudget",
@@ -74,6 +76,7 @@ __all__ = [
     "lease_tasks",
     "leased_tasks",
     "plan_gap_tasks",
+    "planner_settings",
     "purge_failed_tasks",
     "release_lease",
     "renew_lease",

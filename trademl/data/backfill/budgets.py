@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Engine
 
-from trademl.data import control, qc
+from trademl.config import config_snapshot
+from trademl.data import control
 from trademl.data.backfill.tasks import _section
 from trademl.data.control import TASK_KINDS, USAGE_COLUMNS
 
@@ -44,13 +45,13 @@ def _budget_vendor(vendor: str) -> str:
     from trademl.data.http import budget_vendor
 
     try:
-        return budget_vendor(vendor, qc.config_snapshot("endpoints"))
+        return budget_vendor(vendor, config_snapshot("endpoints"))
     except ValueError:
         return vendor
 
 
 def _edge_budgets() -> dict[str, Mapping[str, Any]]:
-    doc = qc.config_snapshot("edge").get("budgets") or {}
+    doc = config_snapshot("edge").get("budgets") or {}
     out = {}
     for vendor, b in doc.items():
         try:

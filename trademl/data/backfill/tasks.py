@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
+from trademl.config import config_snapshot
 from trademl.data import control, qc
 from trademl.schemas import table_spec
 
@@ -115,7 +116,7 @@ def get_task(engine: Engine, task_id: int) -> Task | None:
 
 
 def _config() -> Mapping[str, Any]:
-    return qc.config_snapshot("backfill")
+    return config_snapshot("backfill")
 
 
 def _section(cfg: Mapping[str, Any], name: str) -> Mapping[str, Any]:
