@@ -99,9 +99,9 @@ def _resolve_tables(names: Sequence[str]) -> list[str]:
 
 
 def _engine():
-    from trademl_resources.control_db import _engine as engine_for
+    from trademl.data.control import control_engine
 
-    return engine_for(settings().db_uri)
+    return control_engine(settings().db_uri)
 
 
 # ---------------------------------------------------------------------------------------------- status
