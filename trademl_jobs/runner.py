@@ -90,9 +90,9 @@ def run_task(instance: dg.DagsterInstance, task: backfill.Task, extra_tags: dict
     """The run a queue task stands for: a range materialization (over `backfill.task_symbols`: a
     symbol-less GAP task re-fetches only the symbols still RED), or for QC_PROBE one probe-job run."""
     from trademl_jobs.definitions import defs
-    from trademl_resources.control_db import _engine
+    from trademl.data.control import control_engine
 
-    engine = _engine(settings().db_uri)
+    engine = control_engine(settings().db_uri)
     if task.kind != "QC_PROBE":
         first, last = task_range(task)
         symbols = backfill.task_symbols(engine, task)
@@ -136,9 +136,9 @@ def check_evaluations(
 def execute_tasks(instance: dg.DagsterInstance, owner: str):
     """An `execute` callable for backfill_run: one range run per leased task, then close the task."""
     from trademl.config import settings as _settings
-    from trademl_resources.control_db import _engine
+    from trademl.data.control import control_engine
 
-    engine = _engine(_settings().db_uri)
+    engine = control_engine(_settings().db_uri)
 
     def _execute(tasks: list[backfill.Task]) -> list[str]:
         verdicts = []

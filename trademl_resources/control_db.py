@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import dagster as dg
 from sqlalchemy.engine import Engine
 
-from trademl.data import control
 from trademl.config import settings
-
-
-@lru_cache(maxsize=8)
-def _engine(db_uri: str) -> Engine:
-    return control.make_engine(db_uri)
+from trademl.data.control import control_engine
 
 
 class ControlDbResource(dg.ConfigurableResource):
@@ -22,4 +15,4 @@ class ControlDbResource(dg.ConfigurableResource):
     db_uri: str = ""
 
     def engine(self) -> Engine:
-        return _engine(self.db_uri or settings().db_uri)
+        return control_engine(self.db_uri or settings().db_uri)

@@ -21,7 +21,7 @@ from trademl.data import backfill, control
 from trademl.config import REPO_ROOT
 from trademl.data.lake import Lake
 from trademl_jobs.runner import check_evaluations, execute_tasks, materialize_range
-from trademl_resources.control_db import _engine
+from trademl.data.control import control_engine as _engine
 
 pytestmark = pytest.mark.slow
 FIRST, LAST = "2025-03-03", "2025-03-14"

@@ -23,7 +23,7 @@ def test_each_vendor_pool_gets_its_configured_concurrency_limit(node):
 def test_a_leased_probe_task_runs_as_the_probe_job_and_closes_itself(node):
     from trademl.data import backfill, control
     from trademl_jobs.runner import execute_tasks
-    from trademl_resources.control_db import _engine
+    from trademl.data.control import control_engine as _engine
 
     engine = _engine(node["db_uri"])
     control.enqueue_tasks(engine, [{"dataset": "equities_eod", "start_date": "2025-03-03", "end_date": "2025-03-08", "kind": "QC_PROBE"}])

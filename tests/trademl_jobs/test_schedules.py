@@ -11,7 +11,7 @@ from trademl.data import control
 from trademl_jobs.definitions import defs
 from trademl_jobs.schedules import forward_ingest_schedule, maintenance_schedule
 from trademl_resources import ControlDbResource
-from trademl_resources.control_db import _engine
+from trademl.data.control import control_engine as _engine
 
 # Friday 2025-03-07 20:30 UTC = 15:30 New York, after Thursday's session is long complete.
 FRIDAY_AFTERNOON = dt.datetime(2025, 3, 7, 20, 30, tzinfo=dt.timezone.utc)

@@ -14,7 +14,7 @@ from trademl_jobs.queue import RANGE_END, RANGE_START, TASK_TAG, close_task
 from trademl_jobs.runner import materialize_range
 from trademl_jobs.sensors import queue_worker_sensor, task_failure_sensor, task_success_sensor
 from trademl_resources import ControlDbResource
-from trademl_resources.control_db import _engine
+from trademl.data.control import control_engine as _engine
 
 
 @pytest.fixture

@@ -89,6 +89,6 @@ def resolve_tables(names: Sequence[str]) -> list[str]:
 
 def control_db():
     """The control db engine of the configured node (DB_URI, else the SQLite file in the data root)."""
-    from trademl_resources.control_db import _engine as engine_for
+    from trademl.data.control import control_engine
 
-    return engine_for(settings().db_uri)
+    return control_engine(settings().db_uri)

@@ -196,3 +196,13 @@ def test_default_control_db_is_sqlite_in_wal_mode_under_the_data_root(tmp_path, 
         assert (tmp_path / "data_layer" / "control" / "node.sqlite").is_file()
     finally:
         eng.dispose()
+
+
+def test_control_engine_is_one_cached_engine_per_uri(tmp_path):
+    first, second = f"sqlite:///{tmp_path / 'a.sqlite'}", f"sqlite:///{tmp_path / 'b.sqlite'}"
+    eng = control.control_engine(first)
+    assert control.control_engine(first) is eng
+    other = control.control_engine(second)
+    assert other is not eng
+    assert str(other.url).endswith("b.sqlite")
+    assert control.queue_counts(eng) == dict.fromkeys(control.TASK_STATUSES, 0)  # tables created on first use

@@ -311,7 +311,7 @@ def test_key_sorted_payload_spanning_sessions_is_written_in_key_order_per_sessio
 
 
 def test_new_partition_directories_of_one_write_fsync_their_parent_once(lake, monkeypatch):
-    import trademl.data.lake as lake_module
+    import trademl.data.lake.store as lake_module
 
     synced: list[str] = []
     real = lake_module._fsync_dir
