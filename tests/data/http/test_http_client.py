@@ -1,4 +1,4 @@
-"""The shared vendor HTTP client (trademl/data/http.py) against a real local server."""
+"""The shared vendor HTTP client (trademl/data/http/) against a real local server."""
 
 from __future__ import annotations
 

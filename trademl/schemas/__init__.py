@@ -1,0 +1,70 @@
+"""The schemas of every lake table: Arrow schema, partitioning, natural key and validation rules.
+
+Tables are addressed by their SSOT names (``raw/equities_bars``, ``reference/corp_actions`` …).
+Every timestamp is UTC; every ``date`` column is the exchange-local trading day (SSOT 1.3).
+Raw and reference tables carry the SSOT metadata columns (``ingested_at``, ``source_name``,
+``source_uri``, ``vendor_ts``, ``api_version``).
+
+Foundation layer: imports nothing from trademl.data or above. Modules (this ``__init__`` is the
+facade; import from ``trademl.schemas``):
+- ``base``: `TableSpec`, `SchemaViolation`, the metadata columns, `table_schema`, `with_metadata`, `session_id`;
+- ``raw``, ``reference``: one module per layer with its tables (curated, features and labels get theirs);
+- ``catalog``: `TABLES`, `DATASET_TABLES`, `TABLE_DATASETS`, `table_spec`, `empty_table`;
+- ``validate``: `conform` and `sorted_by`.
+"""
+
+from __future__ import annotations
+
+from trademl.schemas.base import (
+    METADATA_COLUMNS,
+    METADATA_FIELDS,
+    UTC_TS,
+    VOLATILE_COLUMNS,
+    SchemaViolation,
+    TableSpec,
+    session_id,
+    table_schema,
+    with_metadata,
+)
+from trademl.schemas.catalog import DATASET_TABLES, TABLE_DATASETS, TABLES, empty_table, table_spec
+from trademl.schemas.raw import EQUITIES_BARS, EQUITIES_MINUTE, MACROS_FRED, OPTIONS_NBBO, RAW_TABLES
+from trademl.schemas.reference import (
+    CALENDARS,
+    CORP_ACTIONS,
+    DELISTINGS,
+    INDEX_MEMBERSHIP,
+    REFERENCE_TABLES,
+    TICK_SIZE_REGIME,
+    UNIVERSE,
+)
+from trademl.schemas.validate import conform, sorted_by
+
+__all__ = [
+    "CALENDARS",
+    "CORP_ACTIONS",
+    "DATASET_TABLES",
+    "DELISTINGS",
+    "EQUITIES_BARS",
+    "EQUITIES_MINUTE",
+    "INDEX_MEMBERSHIP",
+    "MACROS_FRED",
+    "METADATA_COLUMNS",
+    "METADATA_FIELDS",
+    "OPTIONS_NBBO",
+    "RAW_TABLES",
+    "REFERENCE_TABLES",
+    "TABLES",
+    "TABLE_DATASETS",
+    "TICK_SIZE_REGIME",
+    "UNIVERSE",
+    "UTC_TS",
+    "VOLATILE_COLUMNS",
+    "SchemaViolation",
+    "TableSpec",
+    "conform",
+    "empty_table",
+    "session_id",
+    "sorted_by",
+    "table_schema",
+    "with_metadata",
+]

@@ -1,0 +1,45 @@
+"""The catalog of lake tables: every layer's `TableSpec` by SSOT name, and the dataset names that map to them.
+
+`table_spec` accepts either name (``raw/equities_bars`` or the dataset ``equities_eod``); a layer's
+tables join the catalog here once their module (trademl.schemas.raw, .reference, ...) defines them.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from trademl.schemas.base import TableSpec
+from trademl.schemas.raw import RAW_TABLES
+from trademl.schemas.reference import REFERENCE_TABLES
+
+TABLES: dict[str, TableSpec] = {t.name: t for t in (*RAW_TABLES, *REFERENCE_TABLES)}
+
+# Logical dataset names used by the backfill queue, the router and connectors -> lake table.
+DATASET_TABLES: dict[str, str] = {
+    "equities_eod": "raw/equities_bars",
+    "equities_minute": "raw/equities_minute",
+    "options_chains": "raw/options_nbbo",
+    "macros_fred": "raw/macros_fred",
+    "corp_actions": "reference/corp_actions",
+    "delistings": "reference/delistings",
+    "calendars": "reference/calendars",
+    "universe": "reference/universe",
+    "index_membership": "reference/index_membership",
+    "tick_size_regime": "reference/tick_size_regime",
+}
+TABLE_DATASETS: dict[str, str] = {v: k for k, v in DATASET_TABLES.items()}
+
+
+def table_spec(name: str) -> TableSpec:
+    """The spec of a table by SSOT name (``raw/equities_bars``) or dataset name (``equities_eod``)."""
+    if name in TABLES:
+        return TABLES[name]
+    if name in DATASET_TABLES:
+        return TABLES[DATASET_TABLES[name]]
+    known = ", ".join(sorted(TABLES) + sorted(DATASET_TABLES))
+    raise ValueError(f"unknown table {name!r}; known tables and datasets: {known}")
+
+
+def empty_table(name: str) -> pa.Table:
+    """A zero-row Arrow table with the table's schema."""
+    return table_spec(name).schema.empty_table()
