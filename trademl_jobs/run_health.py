@@ -223,6 +223,7 @@ class RunWatch:
         self.instance, self.run_id = instance, run_id
         self.poll = float(cfg["poll_seconds"])
         self.report_every = float(cfg["report_every_seconds"])
+        self.report_after = float(cfg.get("report_after_seconds", 0.0))
         self.reap_every = float(cfg["reap_every_seconds"])
         self.grace = float(cfg["interrupt_grace_seconds"])
         self.signum: int | None = None
@@ -231,6 +232,7 @@ class RunWatch:
         self._pipe: tuple[int, int] | None = None
         self._old_wakeup_fd = -1
         self._reported: dict[str, float] = {}  # step key -> when its wait was last reported
+        self._waiting_since: dict[str, float] = {}  # step key -> when it was first seen waiting
         self._last_reap = time.monotonic()
         self._thread = threading.Thread(target=self._loop, name=f"run-watch-{run_id[:8]}", daemon=True)
 
@@ -289,6 +291,8 @@ class RunWatch:
         claims, waiting = self._waiting()
         now = time.monotonic()
         for c in waiting:
+            if now - self._waiting_since.setdefault(c.step_key, now) < self.report_after:
+                continue  # a slot being handed over between runs is not worth a warning
             last = self._reported.get(c.step_key)
             if last is None or now - last >= self.report_every:
                 self._reported[c.step_key] = now

@@ -1,7 +1,13 @@
-"""Options_vol features (SSOT 3.2): BSM implied vol and greeks from NBBO quotes, parity forwards, SVI surfaces."""
+"""Options_vol features (SSOT 3.2): BSM implied vol and greeks from NBBO quotes, parity forwards, SVI surfaces.
 
+The pricing math (Black–Scholes, implied vol, SVI) lives in the foundation package `trademl.pricing`
+(the synthetic market uses it too); its names are re-exported here so feature code has one import.
+"""
+
+from trademl import pricing
 from trademl.features.options.forward import parity_forward
-from trademl.pricing.black_scholes import (
+from trademl.pricing import (
+    SVIParams,
     bs_delta,
     bs_gamma,
     bs_greeks,
@@ -9,37 +15,15 @@ from trademl.pricing.black_scholes import (
     bs_rho,
     bs_theta,
     bs_vega,
-    cp_sign,
-    implied_vol,
-    iv_from_quotes,
-)
-from trademl.pricing.svi import (
-    SVIParams,
     butterfly_g,
+    cp_sign,
     fit_rmse,
     fit_svi_slice,
     fit_svi_surface,
+    implied_vol,
+    iv_from_quotes,
     no_arb_flags,
     svi_total_variance,
 )
 
-__all__ = [
-    "SVIParams",
-    "bs_delta",
-    "bs_gamma",
-    "bs_greeks",
-    "bs_price",
-    "bs_rho",
-    "bs_theta",
-    "bs_vega",
-    "butterfly_g",
-    "cp_sign",
-    "fit_rmse",
-    "fit_svi_slice",
-    "fit_svi_surface",
-    "implied_vol",
-    "iv_from_quotes",
-    "no_arb_flags",
-    "parity_forward",
-    "svi_total_variance",
-]
+__all__ = sorted([*pricing.__all__, "parity_forward"])
