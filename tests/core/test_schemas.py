@@ -133,3 +133,35 @@ def test_null_in_a_required_integer_column_is_rejected():
     frame = bars(volume=pd.array([1000, None], dtype="Int64"))
     with pytest.raises(schemas.SchemaViolation, match="null/NaN in required column 'volume'"):
         schemas.conform("raw/equities_bars", frame)
+
+
+# ---------------------------------------------------------------------------------------------- the table registry
+def test_every_catalog_table_names_its_dataset_and_the_dataset_maps_back():
+    from trademl.schemas import DATASET_TABLES, TABLES
+
+    assert all(spec.dataset for spec in TABLES.values())
+    assert {DATASET_TABLES[spec.dataset] for spec in TABLES.values()} == set(TABLES)
+
+
+def test_bar_datasets_are_the_daily_and_minute_bars():
+    from trademl.schemas import bar_datasets
+
+    assert bar_datasets() == ("equities_eod", "equities_minute")
+
+
+def test_self_describing_tables_are_the_reference_tables_that_list_their_own_symbols_and_macro():
+    from trademl.schemas import self_describing_tables
+
+    assert self_describing_tables() == {
+        "reference/universe", "reference/calendars", "reference/corp_actions", "reference/delistings",
+        "reference/index_membership", "raw/macros_fred",
+    }
+
+
+def test_layer_datasets_follow_the_catalog_order():
+    from trademl.schemas import layer_datasets
+
+    assert layer_datasets("reference") == (
+        "corp_actions", "delistings", "calendars", "universe", "index_membership", "tick_size_regime",
+    )
+    assert layer_datasets("raw") == ("equities_eod", "equities_minute", "options_chains", "macros_fred")

@@ -47,19 +47,12 @@ from trademl.config import load_config
 from trademl.data.qc import summaries_by_session
 from trademl.data.connectors.base import PAYLOAD_FAULT_CODES, Connector, FetchRequest, SourceConfigError, VendorError
 from trademl.data.lake import Lake, RevisionGuard, StagedWrite
-from trademl.schemas import SchemaViolation, TableSpec, conform, table_spec
+from trademl.schemas import SchemaViolation, TableSpec, conform, self_describing_tables, table_spec
 
 log = logging.getLogger(__name__)
 
-# Tables whose expected symbols are not taken from reference/universe.
-_SELF_DESCRIBING = {
-    "reference/universe",
-    "reference/calendars",
-    "reference/corp_actions",
-    "reference/delistings",
-    "reference/index_membership",
-    "raw/macros_fred",
-}
+# Tables whose expected symbols are not taken from reference/universe (TableSpec.self_describing).
+_SELF_DESCRIBING = self_describing_tables()
 
 
 

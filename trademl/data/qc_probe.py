@@ -32,9 +32,9 @@ from trademl.data.connectors.base import Connector, FetchRequest, VendorError
 from trademl.data.connectors.registry import connector_for
 from trademl.data.lake import Lake
 from trademl.data.routing import route
-from trademl.schemas import table_spec
+from trademl.schemas import bar_datasets, table_spec
 
-PROBE_DATASETS = ("equities_eod", "equities_minute")
+PROBE_DATASETS = bar_datasets()  # the probe compares bars (TableSpec.bars)
 
 
 @dataclass(frozen=True)

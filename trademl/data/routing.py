@@ -26,8 +26,9 @@ from trademl.config import load_config
 from trademl.data.connectors.base import PAYLOAD_FAULT_CODES, Connector, FetchRequest, FetchResult, VendorError
 from trademl.data.connectors.normalize import add_dropped
 from trademl.data.connectors.normalize import failed_sessions as sessions_without_rows
+from trademl.schemas import bar_datasets
 
-BAR_DATASETS = frozenset({"equities_eod", "equities_minute"})
+BAR_DATASETS = frozenset(bar_datasets())  # TableSpec.bars
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,16 @@ from trademl.schemas.base import (
     table_schema,
     with_metadata,
 )
-from trademl.schemas.catalog import DATASET_TABLES, TABLE_DATASETS, TABLES, empty_table, table_spec
+from trademl.schemas.catalog import (
+    DATASET_TABLES,
+    TABLE_DATASETS,
+    TABLES,
+    bar_datasets,
+    empty_table,
+    layer_datasets,
+    self_describing_tables,
+    table_spec,
+)
 from trademl.schemas.raw import EQUITIES_BARS, EQUITIES_MINUTE, MACROS_FRED, OPTIONS_NBBO, RAW_TABLES
 from trademl.schemas.reference import (
     CALENDARS,
@@ -59,6 +68,7 @@ __all__ = [
     "UNIVERSE",
     "UTC_TS",
     "VOLATILE_COLUMNS",
+    "bar_datasets",
     "SchemaViolation",
     "TableSpec",
     "conform",
@@ -67,4 +77,6 @@ __all__ = [
     "sorted_by",
     "table_schema",
     "with_metadata",
+    "layer_datasets",
+    "self_describing_tables",
 ]

@@ -51,12 +51,21 @@ class SchemaViolation(ValueError):
 
 @dataclass(frozen=True)
 class TableSpec:
-    """A lake table: its SSOT name, Arrow schema, the column that partitions it and its natural key."""
+    """A lake table: its SSOT name, Arrow schema, the column that partitions it and its natural key,
+    plus what the node needs to know of it (the one registry the hand-kept lists derive from):
+
+    - `dataset`: the logical name the queue, router and connectors use (``equities_eod``);
+    - `bars`: a bar table (routed with bar fallbacks, cross-checked by the QC probe);
+    - `self_describing`: its expected symbols are what it stores, not reference/universe's names.
+    """
 
     name: str
     schema: pa.Schema
     partition_column: str
     key: tuple[str, ...]
+    dataset: str = ""
+    bars: bool = False
+    self_describing: bool = False
     symbol_column: str | None = "symbol"
     positive_columns: tuple[str, ...] = ()
     nonnegative_columns: tuple[str, ...] = ()

@@ -15,18 +15,7 @@ from trademl.schemas.reference import REFERENCE_TABLES
 TABLES: dict[str, TableSpec] = {t.name: t for t in (*RAW_TABLES, *REFERENCE_TABLES)}
 
 # Logical dataset names used by the backfill queue, the router and connectors -> lake table.
-DATASET_TABLES: dict[str, str] = {
-    "equities_eod": "raw/equities_bars",
-    "equities_minute": "raw/equities_minute",
-    "options_chains": "raw/options_nbbo",
-    "macros_fred": "raw/macros_fred",
-    "corp_actions": "reference/corp_actions",
-    "delistings": "reference/delistings",
-    "calendars": "reference/calendars",
-    "universe": "reference/universe",
-    "index_membership": "reference/index_membership",
-    "tick_size_regime": "reference/tick_size_regime",
-}
+DATASET_TABLES: dict[str, str] = {t.dataset: t.name for t in TABLES.values()}
 TABLE_DATASETS: dict[str, str] = {v: k for k, v in DATASET_TABLES.items()}
 
 
@@ -38,6 +27,21 @@ def table_spec(name: str) -> TableSpec:
         return TABLES[DATASET_TABLES[name]]
     known = ", ".join(sorted(TABLES) + sorted(DATASET_TABLES))
     raise ValueError(f"unknown table {name!r}; known tables and datasets: {known}")
+
+
+def bar_datasets() -> tuple[str, ...]:
+    """Datasets of bar tables (`TableSpec.bars`): routed with bar fallbacks and QC-probed."""
+    return tuple(t.dataset for t in TABLES.values() if t.bars)
+
+
+def self_describing_tables() -> frozenset[str]:
+    """Tables whose expected symbols are what they store, not reference/universe's listed names."""
+    return frozenset(t.name for t in TABLES.values() if t.self_describing)
+
+
+def layer_datasets(layer: str) -> tuple[str, ...]:
+    """The datasets of one layer's tables (``reference``), in catalog order."""
+    return tuple(t.dataset for t in TABLES.values() if t.layer == layer)
 
 
 def empty_table(name: str) -> pa.Table:

@@ -14,6 +14,8 @@ _f = pa.field
 
 EQUITIES_BARS = TableSpec(
     name="raw/equities_bars",
+    dataset="equities_eod",
+    bars=True,
     schema=table_schema(
         _f("date", pa.date32(), nullable=False),
         _f("symbol", pa.string(), nullable=False),
@@ -37,6 +39,8 @@ EQUITIES_BARS = TableSpec(
 
 EQUITIES_MINUTE = TableSpec(
     name="raw/equities_minute",
+    dataset="equities_minute",
+    bars=True,
     schema=table_schema(
         _f("ts", UTC_TS, nullable=False),
         _f("date", pa.date32(), nullable=False),
@@ -60,6 +64,7 @@ EQUITIES_MINUTE = TableSpec(
 
 OPTIONS_NBBO = TableSpec(
     name="raw/options_nbbo",
+    dataset="options_chains",
     schema=table_schema(
         _f("ts_ns", pa.int64(), nullable=False),
         _f("date", pa.date32(), nullable=False),
@@ -86,6 +91,8 @@ OPTIONS_NBBO = TableSpec(
 
 MACROS_FRED = TableSpec(
     name="raw/macros_fred",
+    dataset="macros_fred",
+    self_describing=True,
     schema=table_schema(
         _f("date", pa.date32(), nullable=False),
         _f("series_id", pa.string(), nullable=False),

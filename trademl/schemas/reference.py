@@ -14,6 +14,8 @@ _f = pa.field
 
 CORP_ACTIONS = TableSpec(
     name="reference/corp_actions",
+    dataset="corp_actions",
+    self_describing=True,
     schema=table_schema(
         _f("date", pa.date32(), nullable=False),
         _f("symbol", pa.string(), nullable=False),
@@ -33,6 +35,8 @@ CORP_ACTIONS = TableSpec(
 
 DELISTINGS = TableSpec(
     name="reference/delistings",
+    dataset="delistings",
+    self_describing=True,
     schema=table_schema(
         _f("date", pa.date32(), nullable=False),
         _f("symbol", pa.string(), nullable=False),
@@ -47,6 +51,8 @@ DELISTINGS = TableSpec(
 
 CALENDARS = TableSpec(
     name="reference/calendars",
+    dataset="calendars",
+    self_describing=True,
     schema=table_schema(
         _f("date", pa.date32(), nullable=False),
         _f("exchange", pa.string(), nullable=False),
@@ -63,6 +69,8 @@ CALENDARS = TableSpec(
 
 UNIVERSE = TableSpec(
     name="reference/universe",
+    dataset="universe",
+    self_describing=True,
     schema=table_schema(
         _f("date", pa.date32(), nullable=False),
         _f("symbol", pa.string(), nullable=False),
@@ -81,6 +89,8 @@ UNIVERSE = TableSpec(
 
 INDEX_MEMBERSHIP = TableSpec(
     name="reference/index_membership",
+    dataset="index_membership",
+    self_describing=True,
     schema=table_schema(
         _f("date", pa.date32(), nullable=False),
         _f("index_id", pa.string(), nullable=False),
@@ -94,6 +104,7 @@ INDEX_MEMBERSHIP = TableSpec(
 
 TICK_SIZE_REGIME = TableSpec(
     name="reference/tick_size_regime",
+    dataset="tick_size_regime",
     schema=table_schema(
         _f("date", pa.date32(), nullable=False),
         _f("symbol", pa.string(), nullable=False),

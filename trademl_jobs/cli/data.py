@@ -21,7 +21,7 @@ from trademl_jobs.cli.args import (
     say,
 )
 
-INGEST_DATASETS = ("equities_eod", "equities_minute", "corp_actions", "delistings", "macros_fred", "options_chains")
+INGEST_DATASETS = tuple(DATASET_TABLES)  # every dataset of the catalog (trademl.schemas)
 
 
 def status_payload() -> dict:

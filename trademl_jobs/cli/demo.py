@@ -11,11 +11,11 @@ import pandas as pd
 
 from trademl import calendar
 from trademl.config import load_config, settings
-from trademl.schemas import DATASET_TABLES
+from trademl.schemas import DATASET_TABLES, layer_datasets
 from trademl_jobs.cli.args import CliError, control_db, parse_date, positive_int, reject_unhappened, say
 from trademl_jobs.cli.data import print_coverage, status_payload
 
-REFERENCE_DATASETS = ("calendars", "universe", "corp_actions", "delistings", "index_membership", "tick_size_regime")
+REFERENCE_DATASETS = layer_datasets("reference")
 
 
 @dataclass(frozen=True)
