@@ -210,7 +210,6 @@ class AlpacaConnector(HttpVendorConnector):
         tables: list[pa.Table] = []
         first_uri: str | None = None
         last_resp: VendorResponse | None = None
-        non_session: dict[str, int] = {}
         dropped: dict[str, dict[str, int]] = {}
         for i in range(0, len(symbols), self.symbols_per_request):
             chunk = symbols[i : i + self.symbols_per_request]
@@ -236,8 +235,6 @@ class AlpacaConnector(HttpVendorConnector):
                 continue
             merged = _concat(parts)
             norm = bars_table(merged, minute=minute)
-            for d, c in norm.non_session_dates.items():
-                non_session[d] = non_session.get(d, 0) + c
             add_dropped(dropped, norm.dropped)
             tables.append(norm.table)
         if not tables:
@@ -253,6 +250,6 @@ class AlpacaConnector(HttpVendorConnector):
             )
             frame = to_table(data, request.dataset)  # stays Arrow: ingest conforms it without pandas
         return FetchResult(
-            request.dataset, frame, self.source_name, failed_sessions(frame, table, non_session), dropped=dropped
+            request.dataset, frame, self.source_name, failed_sessions(frame, table, dropped.get("non_session", {})), dropped=dropped
         )
 

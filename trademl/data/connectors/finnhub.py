@@ -51,7 +51,6 @@ class FinnhubConnector(HttpVendorConnector):
         sessions = calendar.session_table(request.start, request.end)
         symbols = list(request.symbols or self.universe_symbols(request.start))
         tables, uris, last = [], [], None
-        non_session: dict[str, int] = {}
         dropped: dict[str, dict[str, int]] = {}
         for symbol in symbols:  # the candle endpoint is single-symbol
             resp = self.client.get(
@@ -91,8 +90,6 @@ class FinnhubConnector(HttpVendorConnector):
                 "volume": pa.array(doc["v"], type=pa.float64()),
             }
             norm = bars_table(cols, minute=False, day_label="utc")
-            for d, c in norm.non_session_dates.items():
-                non_session[d] = non_session.get(d, 0) + c
             add_dropped(dropped, norm.dropped)
             tables.append(norm.table)
             uris.append(resp.url)
@@ -109,7 +106,7 @@ class FinnhubConnector(HttpVendorConnector):
             )
             frame = to_frame(data, request.dataset)
         return FetchResult(
-            request.dataset, frame, self.source_name, failed_sessions(frame, sessions, non_session), dropped=dropped
+            request.dataset, frame, self.source_name, failed_sessions(frame, sessions, dropped.get("non_session", {})), dropped=dropped
         )
 
     def _option_chains(self, request: FetchRequest) -> FetchResult:

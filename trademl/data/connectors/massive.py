@@ -92,7 +92,6 @@ class MassiveConnector(HttpVendorConnector):
         sessions = calendar.session_table(request.start, request.end)
         symbols = list(request.symbols or self.universe_symbols(request.start))
         tables, uris, last = [], [], None
-        non_session: dict[str, int] = {}
         dropped: dict[str, dict[str, int]] = {}
         for symbol in symbols:  # one request chain per ticker: the endpoint is single-ticker
             path = f"/v2/aggs/ticker/{symbol}/range/1/{'minute' if minute else 'day'}/{request.start}/{request.end}"
@@ -116,8 +115,6 @@ class MassiveConnector(HttpVendorConnector):
                 "trades": pa.array(frame["n"], type=pa.float64()) if "n" in frame else None,
             }
             norm = bars_table({k: v for k, v in cols.items() if v is not None}, minute=minute)
-            for d, c in norm.non_session_dates.items():
-                non_session[d] = non_session.get(d, 0) + c
             add_dropped(dropped, norm.dropped)
             tables.append(norm.table)
             uris.append(uri)
@@ -135,7 +132,7 @@ class MassiveConnector(HttpVendorConnector):
             )
             frame = to_frame(data, request.dataset)
         return FetchResult(
-            request.dataset, frame, self.source_name, failed_sessions(frame, sessions, non_session), dropped=dropped
+            request.dataset, frame, self.source_name, failed_sessions(frame, sessions, dropped.get("non_session", {})), dropped=dropped
         )
 
     # -- corporate actions -----------------------------------------------------------------------
