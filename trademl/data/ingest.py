@@ -47,6 +47,7 @@ from trademl.config import load_config
 from trademl.data.qc import summaries_by_session
 from trademl.data.connectors.base import PAYLOAD_FAULT_CODES, Connector, FetchRequest, SourceConfigError, VendorError
 from trademl.data.lake import Lake, RevisionGuard, StagedWrite
+from trademl.data.lake.market import claim_market
 from trademl.schemas import SchemaViolation, TableSpec, conform, self_describing_tables, table_spec
 
 log = logging.getLogger(__name__)
@@ -222,13 +223,15 @@ def ingest(
     Writes merge into existing partitions (new rows replace rows with the same natural key, a
     changed payload becomes a new version, an identical payload changes nothing). Every batch of
     partitions becomes visible only after its ledger rows are written (module docstring).
-    Raises SourceConfigError (after logging it) when the source is set up wrongly.
+    Raises SourceConfigError (after logging it) when the source is set up wrongly, and
+    MarketMismatchError when the connector's market is not the data root's (lake/market.py).
     """
     spec = table_spec(dataset)
     sessions = [d.date() for d in calendar.sessions(start, end)]
     report = IngestReport(dataset=dataset, table=spec.name, source_name=connector.source_name, sessions=sessions)
     if not sessions:
         return report
+    claim_market(lake, connector)  # one lake, one market: refuses synthetic into a real lake and vice versa
     cfg = IngestSettings.for_dataset(dataset)
     chunk = cfg.chunk_sessions
     guard = None
