@@ -1,8 +1,8 @@
-"""`trademl` console script: demo, status, audit, backfill, ingest, lake and ui — each running through Dagster
+"""`trademl` console script: demo, status, audit, backfill, ingest, files, lake and ui — each running through Dagster
 (`lake` reads the lake directly: a partition's versions, an older version, accepting a revision).
 
 One module per command family, each with a `register(sub)` that adds its subcommands:
-`data` (status, audit, backfill, ingest), `demo`, `lake`, `ui`; `args` holds what they share.
+`data` (status, audit, backfill, ingest), `demo`, `files` (list, check mappings), `lake`, `ui`; `args` holds what they share.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import sys
 from collections.abc import Sequence
 
 from trademl.logs import configure_logging
-from trademl_jobs.cli import data, demo, lake, ui
+from trademl_jobs.cli import data, demo, files, lake, ui
 from trademl_jobs.cli.args import LOG_LEVELS, CliError, Parser, log_level
 
 __all__ = ["CliError", "build_parser", "main"]
 
-COMMAND_FAMILIES = (demo, data, lake, ui)
+COMMAND_FAMILIES = (demo, data, files, lake, ui)
 
 
 def build_parser() -> Parser:
