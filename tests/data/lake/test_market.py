@@ -76,3 +76,18 @@ def test_an_unmarked_lake_takes_the_market_of_the_data_it_holds(tmp_path):
     assert lake_market(lake) == "synthetic"
     with pytest.raises(MarketMismatchError):
         claim_market(lake, _connector("files"), force=False)
+
+
+def test_ingest_refuses_the_other_market_before_fetching(tmp_path):
+    from trademl.data.ingest import ingest
+
+    class NeverFetched:
+        source_name, prefer = "files", None
+
+        def fetch(self, request):
+            raise AssertionError("fetched despite the market mismatch")
+
+    lake = Lake(tmp_path / "lake")
+    claim_market(lake, _connector("synthetic"), force=False)
+    with pytest.raises(MarketMismatchError, match="refusing to ingest real vendors' data from files"):
+        ingest("equities_eod", "2024-01-02", "2024-01-03", connector=NeverFetched(), lake=lake, engine=None)
