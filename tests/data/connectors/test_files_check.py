@@ -42,7 +42,8 @@ def test_check_reports_symbols_range_and_rows_per_symbol(tmp_path):
 def test_check_counts_rows_left_out_by_reason(tmp_path):
     _daily_csv(tmp_path / "bars.csv", [("AAA", "2024-01-02"), ("AAA", "2024-01-06")])  # a Saturday
     report = check_mapping(FileMapping.from_dict("m", _daily()), root=tmp_path)
-    assert report.rows == 1 and report.left_out == {"non_session": 1}
+    assert report.rows == 1 and report.left_out == {"non_session": {"2024-01-06": 1}}
+    assert "left out: 1 rows non_session on 1 date(s) (2024-01-06)" in report.lines()
 
 
 def test_check_lists_a_mapped_column_missing_from_the_file(tmp_path):

@@ -34,8 +34,9 @@ class MappingCheck:
     """The outcome of checking one mapping against its files (see the module docstring).
 
     `files`: path -> rows in the file; `per_symbol`: one row per symbol (or series) with ``rows``,
-    ``first``, ``last`` (sessions, dates); `left_out`: reason -> rows not stored (``outside_window``
-    = dated before the calendar's start or after the latest completed session).
+    ``first``, ``last`` (sessions, dates); `left_out`: reason -> {"YYYY-MM-DD": rows} not stored
+    (``non_session``, ``outside_regular_hours``, ``outside_window`` = dated before the calendar's
+    start or after the latest completed session).
     """
 
     mapping: FileMapping
@@ -47,7 +48,7 @@ class MappingCheck:
     sessions: int = 0
     first: dt.date | None = None
     last: dt.date | None = None
-    left_out: dict[str, int] = field(default_factory=dict)
+    left_out: dict[str, dict[str, int]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -79,8 +80,10 @@ class MappingCheck:
             width = max(len(s) for s in names)
             for name, row in self.per_symbol.iterrows():  # at most _SHOW_SYMBOLS lines of output
                 out.append(f"  {name:<{width}}  {int(row['rows']):>8} rows  {row['first']}..{row['last']}")
-        for reason, n in sorted(self.left_out.items()):
-            out.append(f"left out: {n} rows {reason}")
+        for reason, days in sorted(self.left_out.items()):
+            dates = sorted(days)
+            shown = ", ".join(dates[:3]) + (f", ... {dates[-1]}" if len(dates) > 3 else "")
+            out.append(f"left out: {sum(days.values())} rows {reason} on {len(dates)} date(s) ({shown})")
         out.append("problems: none" if self.ok else f"problems: {len(self.problems)}")
         out.extend(f"  - {p}" for p in self.problems)
         return out
@@ -143,7 +146,7 @@ def _file_problem(conn: FilesConnector, mapping: FileMapping, path: Path) -> tup
 def _summarise(result: MappingCheck, frame: pd.DataFrame, dropped: dict[str, dict[str, int]]) -> None:
     """Fill rows, sessions, first..last, per-symbol counts, rows left out and price problems from a fetch."""
     key = "series_id" if result.mapping.dataset == "macros_fred" else "symbol"
-    result.left_out = {reason: int(sum(days.values())) for reason, days in dropped.items() if days}
+    result.left_out = {reason: dict(days) for reason, days in dropped.items() if days}
     result.rows = len(frame)
     if frame.empty:
         result.problems.append("no rows would be ingested (every row was left out, see above)" if result.left_out else "the files hold no rows")
@@ -158,4 +161,4 @@ def _summarise(result: MappingCheck, frame: pd.DataFrame, dropped: dict[str, dic
     if result.mapping.dataset in ("equities_eod", "equities_minute"):
         bad = int(frame[list(_PRICES)].isna().any(axis=1).sum())
         if bad:
-            result.problems.append(f"{bad} rows have a missing or non-numeric price (open/high/low/close); QC will reject them")
+            result.problems.append(f"{bad} rows have a missing or non-numeric price (open/high/low/close); the schema check rejects the sessions holding them")
