@@ -107,6 +107,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     os.environ.setdefault("TRADEML_VENDOR", "synthetic")
     if settings().vendor != "synthetic":
         raise CliError("the demo runs on the embedded synthetic market; unset TRADEML_VENDOR")
+    from trademl.data.lake import Lake
+    from trademl.data.lake.market import check_market
+
+    check_market(Lake(settings().data_root), ["synthetic"])  # a real data root refuses the demo (one line, exit 2)
     os.environ.setdefault("TRADEML_SYNTHETIC_N_SYMBOLS", str(args.symbols or cfg["symbols"]))
     os.environ.setdefault("TRADEML_SYNTHETIC_SIGNAL_STRENGTH", str(cfg["signal_strength"]))
     window = demo_window(args, cfg)

@@ -111,7 +111,7 @@ def mismatch_message(root: str, held: str, incoming: str, sources: Sequence[str]
     return (
         f"data root {root} holds {what[held]} ({MARKER_NAME}); refusing to ingest {what[incoming]} "
         f"from {'+'.join(sources)} into it: use another TRADEML_DATA_ROOT for this market "
-        f"(one data root per market), or pass --force-market / set {FORCE_ENV}=1 to mix them anyway"
+        f"(one data root per market), or set {FORCE_ENV}=1 (trademl ingest --force-market) to mix them anyway"
     )
 
 
