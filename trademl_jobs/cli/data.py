@@ -13,6 +13,7 @@ from trademl.schemas import DATASET_TABLES, table_spec
 from trademl_jobs.cli.args import (
     CliError,
     control_db,
+    existing_control_db,
     parse_date,
     parse_symbols,
     positive_int,
@@ -36,6 +37,7 @@ def status_payload() -> dict:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    existing_control_db()  # read-only: a missing data root is an error, never created
     payload = status_payload()
     if args.json:
         print(json.dumps(payload, sort_keys=True))
