@@ -67,8 +67,9 @@ def _per_dataset(doc: Mapping[str, Any], key: str, check: Any) -> Mapping[str, A
     if key not in doc:
         raise ValueError(f"{CONFIG} has no {key!r} (see the project's {CONFIG})")
     value = doc[key]
-    entries = dict(value) if isinstance(value, Mapping) else {DEFAULT: value}
-    return MappingProxyType({str(name): check(v, f"{key}.{name}" if isinstance(value, Mapping) else key) for name, v in entries.items()})
+    if not isinstance(value, Mapping):
+        return MappingProxyType({DEFAULT: check(value, key)})
+    return MappingProxyType({str(name): check(v, f"{key}.{name}") for name, v in value.items()})
 
 
 def _pick(values: Mapping[str, Any], key: str, dataset: str) -> Any:
