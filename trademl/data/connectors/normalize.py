@@ -8,6 +8,9 @@ Every connector hands its columns here so the same rules apply to every vendor (
 - bars dated on a day XNYS did not trade are not stored; they are counted by date
   (``NormalizedBars.dropped``, carried to ingest by ``FetchResult.dropped``);
 - ``session_id`` is ``XNYS:YYYY-MM-DD``; the metadata columns are filled from one response.
+
+Kept whole (about 400 lines): one concern, vendor columns -> the SSOT raw schemas, whose bar,
+metadata and reference-event helpers share one session lookup and one set of date conventions.
 """
 
 from __future__ import annotations
