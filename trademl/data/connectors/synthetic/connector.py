@@ -4,6 +4,9 @@ Serves every dataset of trademl.schemas.DATASET_TABLES from a deterministic, see
 (see market.py, minute.py, options.py, macro.py, reference.py). Rows carry the SSOT metadata
 columns with a deterministic ingested_at (session close + `publication_lag_minutes`), so fetching
 the same session twice — from any request range, in any process — gives byte-identical rows.
+
+Kept whole: the simulation already lives in its own modules; this is only the Connector face of
+it (request narrowing, outages, metadata, one small builder per dataset over the shared panel).
 """
 
 from __future__ import annotations
