@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 from collections.abc import Sequence
@@ -108,10 +109,48 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     instance = dagster_instance()
     owner = f"cli:{settings().node_id}:{os.getpid()}"
     say(f"draining backfill_queue (budget: {budget or 'configured caps'})")
+    run_tasks = execute_tasks(instance, owner)
+    ran: list = []
+
+    def execute(tasks: list) -> list[str]:
+        ran.extend(tasks)
+        return run_tasks(tasks)
+
     report = backfill.backfill_run(
-        budget, engine=control_db(), execute=execute_tasks(instance, owner), owner=owner, max_tasks=args.max_tasks
+        budget, engine=control_db(), execute=execute, owner=owner, max_tasks=args.max_tasks
     )  # prints its progress and summary itself
+    for line in _still_red(ran):
+        say(line)
     return 0 if report.gave_up == 0 and report.errors == 0 else 1
+
+
+def _still_red(tasks: list) -> list[str]:
+    """Why the tasks this run executed that did not end DONE are still RED: per task table, the
+    ranges of RED sessions in their windows with qc_code, vendor, symbols and reason (the ledger's
+    detail holds the vendor's reason)."""
+    import pandas as pd
+
+    from trademl.data import backfill, control
+    from trademl.data.red_explanation import explain_red
+    from trademl_jobs.queue import task_range
+
+    engine = control_db()
+    open_tasks = [t for t in tasks if (backfill.get_task(engine, t.id) or t).status != "DONE" and t.kind != "QC_PROBE"]
+    by_table: dict[str, list] = {}
+    for task in open_tasks:  # one ledger read per task window
+        first, last = task_range(task)
+        rows = control.read_partition_status(engine, table_spec(task.dataset).name, first, last)
+        if task.symbol and task.symbol != "*":
+            rows = rows[rows["symbol"].isna() | (rows["symbol"] == task.symbol)]
+        by_table.setdefault(table_spec(task.dataset).name, []).append(rows)
+    lines = []
+    for table, frames in sorted(by_table.items()):
+        rows = pd.concat(frames, ignore_index=True).drop_duplicates("status_key")
+        causes = explain_red(rows)
+        if causes:
+            lines.append(f"still RED in {table}:")
+            lines.extend(f"  {c}" for c in causes)
+    return lines
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -152,35 +191,66 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def _why_failed(
     instance, run_id: str, dataset: str, first: str, last: str, symbols: list[str] | None, success: bool
 ) -> list[str]:
-    """Why the run failed or fell short: its step errors, else which sessions are RED and why (vendor
-    reason, qc_code), and requested symbols nothing was stored for. Empty for a clean run."""
+    """Why the run failed or fell short: its step errors, else each range of RED sessions with its
+    qc_code, vendor, symbols and the vendor's reason (`red_explanation`), and requested symbols
+    nothing was stored for. Empty for a clean run."""
     from trademl.data import control
-    from trademl.data.lake import Lake
-    from trademl.data.red_explanation import explain_red
     from trademl_jobs.run_outcome import materialization_metadata, step_failure_messages
 
     failures = step_failure_messages(instance, run_id)
     if failures:
         return failures
     vendor_reasons: dict[str, str] = {}
-    vendor = settings().vendor
     for meta in materialization_metadata(instance, run_id):
         vendor_reasons.update(meta.get("failed_sessions") or {})
         vendor_reasons.update(meta.get("rejected_sessions") or {})
-        vendor = str(meta.get("vendor") or vendor)
-    if success and not vendor_reasons and not symbols:
-        return []
     table = DATASET_TABLES[dataset]
     ledger = control.read_partition_status(control_db(), table, first, last)
-    red = ledger[ledger["status"] == "RED"]
-    stored: set[str] = set()
+    lines = red_lines(ledger, vendor_reasons, table=table, first=first, last=last, symbols=symbols)
+    return lines or ([] if success else [f"run {run_id} failed without RED sessions; its step logs are in the UI"])
+
+
+def red_lines(
+    ledger, vendor_reasons: dict[str, str], *, table: str, first: str, last: str, symbols: list[str] | None
+) -> list[str]:
+    """The RED causes of `ledger` rows (of `table` over [first, last]) restricted to `symbols` (and the
+    symbol-less rows that stand for whole sessions), plus requested symbols that have no stored row
+    and no RED row naming them (a vendor that does not know a symbol usually sends nothing)."""
+    from trademl.data.red_explanation import explain_red, missing_symbols
+
+    rows = ledger if not symbols else ledger[ledger["symbol"].isna() | ledger["symbol"].isin(symbols)]
+    lines = explain_red(rows, vendor_reasons, requested_symbols=symbols)
     column = table_spec(table).symbol_column
     if symbols and column:
         import pyarrow.compute as pc
+        from trademl.data.lake import Lake
 
-        stored = {str(s) for s in pc.unique(Lake(settings().data_root).read(table, start=first, end=last, columns=[column])[column]).to_pylist()}
-    lines = explain_red(red, vendor_reasons, vendor=vendor, first=first, last=last, requested_symbols=symbols, stored_symbols=stored)
-    return lines or ([] if success else ["failed checks (see the UI)"])
+        stored = pc.unique(Lake(settings().data_root).read(table, start=first, end=last, columns=[column])[column]).to_pylist()
+        named = set(rows.loc[rows["status"] == "RED", "symbol"].dropna())
+        if (rows["status"] == "RED").any() and rows.loc[rows["status"] == "RED", "symbol"].isna().any():
+            named |= set(symbols)  # a whole-session RED line already names every requested symbol
+        absent = [s for s in missing_symbols(symbols, stored, None) if s not in named]
+        if absent:
+            lines.append(f"{first}..{last}: nothing stored for {', '.join(absent)} ({_not_served_reason(absent, last)})")
+    return lines
+
+
+def _not_served_reason(absent: list[str], last: str) -> str:
+    """Why the vendor sent nothing for `absent` symbols: not in its listing (an offline vendor's
+    listing is cheap to read), else that it sent no rows."""
+    from trademl.data.connectors.registry import OFFLINE
+    from trademl.data.lake import Lake
+    from trademl.data.listings import vendor_symbols
+    from trademl.data.red_explanation import symbol_span
+
+    vendor = settings().vendor
+    see = f"see `trademl symbols --vendor {vendor}`"
+    if vendor in OFFLINE:
+        listing = vendor_symbols(vendor, dt.date.fromisoformat(last), lake=Lake(settings().data_root))
+        unlisted = [s for s in absent if s not in set(listing.symbols)]
+        if unlisted == absent:
+            return f"not listed by {vendor} on {last}; it lists {symbol_span(listing.symbols) or 'nothing'}, {see}"
+    return f"{vendor} sent no rows for {'it' if len(absent) == 1 else 'them'}; {see}"
 
 
 def _print_range_colours(dataset: str, first: str, last: str) -> None:

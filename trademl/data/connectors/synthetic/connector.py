@@ -101,8 +101,7 @@ class SyntheticConnector(Connector):
             self.source_name,
             asof,
             tuple(sorted(self.universe_symbols(asof))),
-            f"the synthetic universe of configs/synthetic.yml (n_symbols {self.config.n_symbols}, "
-            f"history from {self.config.origin})",
+            f"the synthetic universe (configs/synthetic.yml: {self.config.n_symbols} symbols, history from {self.config.origin})",
         )
 
     def _unknown_symbols_reason(self) -> str:
