@@ -67,10 +67,23 @@ def _print_leases(leases: list[dict]) -> None:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    """Without dates: each table over the range already in the lake (nothing planned beyond it); with
+    --start/--end: that window (the missing bound from the stage window). `--dry-run` writes nothing."""
     from trademl.data import backfill
     from trademl.data.lake import Lake
 
     tables = resolve_tables(args.tables)
+    lake = Lake(settings().data_root)
+    if not args.start and not args.end:
+        for table in tables:
+            span = backfill.stored_range(lake, table)
+            if span is None:
+                say(f"{table}: nothing stored; skipped (pass --start/--end to plan a fetch)")
+            else:
+                say(f"auditing {table} over {span[0]}..{span[1]} (the range in the lake; pass --start/--end to plan beyond it)")
+        report = backfill.audit_stored_ranges(tables, engine=control_db(), lake=lake, dry_run=args.dry_run)
+        say(str(report))
+        return 0
     start, end = backfill.stage_window()
     if args.start:
         start = parse_date(args.start, "--start")
@@ -80,7 +93,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         raise CliError(f"--end {end} is before --start {start}")
     reject_unhappened(end, "--end")
     say(f"auditing {', '.join(tables)} over {start}..{end}")
-    report = backfill.audit_scan(tables, engine=control_db(), lake=Lake(settings().data_root), start=start, end=end)
+    report = backfill.audit_scan(tables, engine=control_db(), lake=lake, start=start, end=end, dry_run=args.dry_run)
     say(str(report))
     return 0
 
@@ -268,10 +281,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     audit = sub.add_parser("audit", help="audit partitions")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
-    gaps = audit_sub.add_parser("gaps", help="audit_scan: update partition_status and enqueue GAP tasks")
+    gaps = audit_sub.add_parser(
+        "gaps", help="re-judge stored partitions, update partition_status and queue GAP tasks (default: the range in the lake)"
+    )
     gaps.add_argument("--tables", nargs="+", required=True, help="table or dataset names (comma or space separated)")
-    gaps.add_argument("--start", default=None)
-    gaps.add_argument("--end", default=None)
+    gaps.add_argument("--start", default=None, help="first session to audit (default: each table's first stored session)")
+    gaps.add_argument("--end", default=None, help="last session to audit (default: each table's last stored session)")
+    gaps.add_argument("--dry-run", action="store_true", help="report what would be recorded and queued; write nothing")
     gaps.set_defaults(func=cmd_audit)
 
     bf = sub.add_parser("backfill", help="backfill queue")
