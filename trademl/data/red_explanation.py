@@ -164,8 +164,9 @@ def missing_symbols(requested: Sequence[str] | None, stored: Iterable[str], list
 
 def describe_sessions(rows: pd.DataFrame) -> pd.DataFrame:
     """One symbol's ledger rows as contiguous ranges of the same status and code: columns first, last,
-    sessions, status, qc_code, source_name, detail — for `trademl status --table T --symbol S`."""
-    cols = ["first", "last", "sessions", "status", "qc_code", "source_name", "detail"]
+    sessions, status, qc_code, source_name, detail and whole_session (True: symbol-less rows, which
+    judge the whole session rather than this symbol) — for `trademl status --table T --symbol S`."""
+    cols = ["first", "last", "sessions", "status", "qc_code", "source_name", "detail", "whole_session"]
     if len(rows) == 0:
         return pd.DataFrame(columns=cols)
     days = pd.to_datetime(rows["dt"])
@@ -178,14 +179,16 @@ def describe_sessions(rows: pd.DataFrame) -> pd.DataFrame:
             "qc_code": rows["qc_code"].astype(object).where(rows["qc_code"].notna(), "").to_numpy(),
             "source_name": rows["source_name"].astype(str).to_numpy(),
             "detail": detail.astype(object).where(detail.notna(), "").to_numpy(),
+            "whole_session": rows["symbol"].isna().to_numpy(),
         }
     ).sort_values("pos", kind="stable").reset_index(drop=True)
-    keys = ["status", "qc_code", "source_name", "detail"]
+    keys = ["status", "qc_code", "source_name", "detail", "whole_session"]
     same = (frame[keys] == frame[keys].shift()).all(axis=1) & (frame["pos"].diff() == 1)
     frame["run"] = np.cumsum(~same.to_numpy())
     out = frame.groupby("run", sort=True).agg(
         first=("day", "first"), last=("day", "last"), sessions=("pos", "size"),
         status=("status", "first"), qc_code=("qc_code", "first"), source_name=("source_name", "first"), detail=("detail", "first"),
+        whole_session=("whole_session", "first"),
     )
     return out.reset_index(drop=True)[cols]
 

@@ -27,19 +27,32 @@ INGEST_DATASETS = tuple(DATASET_TABLES)  # every dataset of the catalog (trademl
 
 
 def status_payload() -> dict:
-    """The `trademl status --json` document; `leases` lists every LEASED task with its owner and
-    lease expiry (UTC ISO), so a task held by a dead worker is visible until its lease expires."""
+    """The `trademl status --json` document. `tables`: ledger rows per status (symbol-sessions, the
+    original key); `details`: per table its sessions per colour, symbol-sessions per status, first and
+    last session, distinct symbols and sources (`control.table_summaries`); `queue`: tasks per
+    status; `leases`: every LEASED task with its owner and lease expiry (UTC ISO), so a task held by
+    a dead worker is visible until its lease expires."""
     from trademl.data import backfill, control
 
     engine = control_db()
-    tables = control.status_counts(engine)
+    details = control.table_summaries(engine)
+    tables = {t: d["symbol_sessions"] for t, d in details.items()}
     leases = [backfill.lease_record(t) for t in backfill.leased_tasks(engine)]
-    return {"tables": tables, "queue": control.queue_counts(engine), "leases": leases}
+    return {"tables": tables, "details": details, "queue": control.queue_counts(engine), "leases": leases}
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     existing_control_db()  # read-only: a missing data root is an error, never created
+    if args.symbol and not args.table:
+        raise CliError("--symbol needs --table (e.g. --table raw/equities_bars --symbol SYN001)")
+    if args.table:
+        table = resolve_tables([args.table])[0]
+        if args.symbol:
+            return _print_symbol_status(table, args.symbol.strip().upper(), as_json=args.json)
     payload = status_payload()
+    if args.table:
+        payload["tables"] = {k: v for k, v in payload["tables"].items() if k == table}
+        payload["details"] = {k: v for k, v in payload["details"].items() if k == table}
     if args.json:
         print(json.dumps(payload, sort_keys=True))
         return 0
@@ -48,15 +61,60 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def print_coverage(payload: dict) -> None:
-    rows = payload["tables"]
+    """One line per table: its session span, sessions per colour and, separately, symbol-sessions
+    (ledger rows) per status, then its sources; the queue and leases below."""
+    from trademl.data.red_explanation import session_span
+
+    rows = payload.get("details", {})
     width = max([len(t) for t in rows] + [len("table")])
-    say(f"{'table':<{width}}  {'GREEN':>7} {'AMBER':>7} {'RED':>7}")
+    spans = {t: session_span(d["first"], d["last"]) for t, d in rows.items()}
+    sw = max([len(v) for v in spans.values()] + [len("first..last")])
+    say(f"{'':<{width}}  {'':<{sw}}  {'sessions':^22}  {'symbol-sessions':^28}")
+    say(f"{'table':<{width}}  {'first..last':<{sw}}  {'GREEN':>6} {'AMBER':>6} {'RED':>6}   {'GREEN':>8} {'AMBER':>8} {'RED':>8}  sources")
     for table in sorted(rows):
-        c = rows[table]
-        say(f"{table:<{width}}  {c.get('GREEN', 0):>7} {c.get('AMBER', 0):>7} {c.get('RED', 0):>7}")
+        d = rows[table]
+        s, r = d["sessions"], d["symbol_sessions"]
+        say(
+            f"{table:<{width}}  {spans[table]:<{sw}}  {s['GREEN']:>6} {s['AMBER']:>6} {s['RED']:>6}   "
+            f"{r['GREEN']:>8} {r['AMBER']:>8} {r['RED']:>8}  {', '.join(d['sources'])}"
+        )
+    if not rows:
+        say("(the ledger holds no table yet: `trademl ingest` or `make demo` fills it)")
     q = payload["queue"]
     say("queue: " + ", ".join(f"{k} {q.get(k, 0)}" for k in ("PENDING", "LEASED", "DONE", "FAILED")))
     _print_leases(payload.get("leases", []))
+
+
+def _json_scalar(value: object) -> object:
+    """numpy scalars (counts, flags) as plain JSON values."""
+    return value.item() if hasattr(value, "item") else str(value)
+
+
+def _print_symbol_status(table: str, symbol: str, *, as_json: bool) -> int:
+    """One symbol's sessions of `table` grouped into ranges of the same status, code and source
+    (symbol-less rows that judge whole sessions included)."""
+    from trademl.data import control
+    from trademl.data.red_explanation import describe_sessions, session_span
+
+    ranges = describe_sessions(control.read_symbol_status(control_db(), table, symbol))
+    if as_json:
+        print(json.dumps({"table": table, "symbol": symbol, "ranges": ranges.to_dict("records")}, sort_keys=True, default=_json_scalar))
+        return 0
+    if len(ranges) == 0:
+        say(f"{table} {symbol}: no ledger rows (nothing ingested for it; see `trademl symbols` for what a vendor serves)")
+        return 0
+    counts = ranges.groupby("status")["sessions"].sum()
+    say(
+        f"{table} {symbol}: {session_span(ranges['first'].iloc[0], ranges['last'].iloc[-1])}, "
+        + ", ".join(f"{c} {int(counts.get(c, 0))}" for c in ("GREEN", "AMBER", "RED")) + " (sessions)"
+    )
+    for r in ranges.to_dict("records"):
+        n = f"{r['sessions']} session{'s' if r['sessions'] != 1 else ''}"
+        code = f" {r['qc_code']}" if r["qc_code"] else ""
+        why = f" ({r['detail']})" if r["detail"] and r["status"] != "GREEN" else ""
+        scope = ", whole session" if r["whole_session"] else ""
+        say(f"  {session_span(r['first'], r['last'])} ({n}): {r['status']}{code} from {r['source_name']}{scope}{why}")
+    return 0
 
 
 def _print_leases(leases: list[dict]) -> None:
@@ -275,8 +333,10 @@ def _print_range_colours(dataset: str, first: str, last: str) -> None:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `status`, `audit gaps`, `backfill run` and `ingest` to the `trademl` parser."""
-    st = sub.add_parser("status", help="GREEN/AMBER/RED per table and the queue")
-    st.add_argument("--json", action="store_true")
+    st = sub.add_parser("status", help="sessions and symbol-sessions GREEN/AMBER/RED per table, its span and sources; the queue")
+    st.add_argument("--json", action="store_true", help="print the status document as JSON")
+    st.add_argument("--table", default=None, help="only this table (or dataset)")
+    st.add_argument("--symbol", default=None, help="with --table: that symbol's sessions, grouped into ranges with their codes")
     st.set_defaults(func=cmd_status)
 
     audit = sub.add_parser("audit", help="audit partitions")
