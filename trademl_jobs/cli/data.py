@@ -303,7 +303,28 @@ def red_lines(
         absent = [s for s in missing_symbols(symbols, stored, None) if s not in named]
         if absent:
             lines.append(f"{first}..{last}: nothing stored for {', '.join(absent)} ({_not_served_reason(absent, last)})")
+    if lines and settings().vendor == "files":
+        lines.extend(_files_spans(rows, symbols, last))
     return lines
+
+
+def _files_spans(rows, symbols: list[str] | None, last: str) -> list[str]:
+    """What the files hold for the symbols of the RED rows (or the requested ones): one line of
+    "first..last" spans, so a range past the end (or before the start) of a file explains itself."""
+    from trademl.data.lake import Lake
+    from trademl.data.listings import vendor_symbols
+
+    listing = vendor_symbols("files", dt.date.fromisoformat(last), lake=Lake(settings().data_root))
+    red = rows[rows["status"] == "RED"]
+    wanted = sorted(set(red["symbol"].dropna()) | set(symbols or [])) or list(listing.symbols)
+    spans: dict[str, list[str]] = {}
+    for symbol in wanted:  # one entry per symbol named (few), grouped by their span
+        a, b = listing.spans.get(symbol, ("", ""))
+        spans.setdefault(f"{a}..{b}" if a else "no rows", []).append(symbol)
+    if not spans:
+        return []
+    held = "; ".join(f"{', '.join(syms[:5])}{f' and {len(syms) - 5} more' if len(syms) > 5 else ''}: {span}" for span, syms in spans.items())
+    return [f"the files hold {held} (see `trademl symbols --vendor files`)"]
 
 
 def _not_served_reason(absent: list[str], last: str) -> str:
