@@ -139,6 +139,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 say(f"{table}: nothing stored; skipped (pass --start/--end to plan a fetch)")
             else:
                 say(f"auditing {table} over {span[0]}..{span[1]} (the range in the lake; pass --start/--end to plan beyond it)")
+        if all(backfill.stored_range(lake, t) is None for t in tables):
+            say("nothing to audit: none of these tables has a stored partition (pass --start/--end to plan a fetch)")
+            return 0
         report = backfill.audit_stored_ranges(tables, engine=control_db(), lake=lake, dry_run=args.dry_run)
         say(str(report))
         return 0

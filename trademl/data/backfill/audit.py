@@ -139,7 +139,7 @@ def audit_stored_ranges(
     report = AuditReport(lo, hi, dry_run=dry_run)
     for name, span in ranges.items():
         if span is None:
-            report.tables[name] = TableAudit(name, note="nothing stored; skipped (pass --start/--end to plan a fetch)")
+            report.tables[name] = TableAudit(name, note="nothing stored; skipped")
             continue
         one = audit_scan([name], engine=engine, lake=lake, start=span[0], end=span[1], now=now, vendor=vendor, dry_run=dry_run)
         report.tables[name] = one.tables[name]
