@@ -6,21 +6,18 @@ import os
 
 import dagster as dg
 
-from trademl.config import load_config
-
-_VALUES = {"on": True, "off": False}
+from trademl_jobs.run_settings import AUTOMATION_VALUES, run_settings
 
 
 def automation_on() -> bool:
     """True unless automation is switched off; ValueError naming the setting for anything but on/off."""
     raw = os.environ.get("TRADEML_AUTOMATION")
-    source = "TRADEML_AUTOMATION"
     if raw is None:
-        raw, source = str(load_config("runs").get("automation", {}).get("default", "on")), "configs/runs.yml automation.default"
+        return run_settings().automation_default
     value = raw.strip().lower()
-    if value not in _VALUES:
-        raise ValueError(f"{source} must be 'on' or 'off', got {raw!r}")
-    return _VALUES[value]
+    if value not in AUTOMATION_VALUES:
+        raise ValueError(f"TRADEML_AUTOMATION must be 'on' or 'off', got {raw!r}")
+    return AUTOMATION_VALUES[value]
 
 
 def sensor_status() -> dg.DefaultSensorStatus:
