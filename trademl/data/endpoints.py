@@ -21,7 +21,8 @@ from trademl.config import config_value, typed_config
 _NAME = "endpoints"
 
 
-def _date(value: Any) -> dt.date:
+def date(value: Any) -> dt.date:
+    """An ISO date (YYYY-MM-DD) from YAML (a date already, or its text)."""
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
@@ -101,7 +102,7 @@ class Capability:
             endpoint=field("endpoint", str, ""),
             priority=field("priority", int),
             auto=field("auto", bool, True),
-            history_start=field("history_start", _date, None),
+            history_start=field("history_start", date, None),
             requests_per_symbol=field("requests_per_symbol", float, 1.0),
             symbols_per_request=field("symbols_per_request", int, 1),
             notes=field("notes", str, ""),
