@@ -27,12 +27,10 @@ import pandas as pd
 import pyarrow as pa
 
 from trademl.config import settings
-from trademl.data.lake import Lake, PartitionLike
-from trademl.schemas import TABLES, table_spec
+from trademl.data.lake import EmptyLakeError, Lake, PartitionLike
+from trademl.schemas import table_spec
 
-
-class EmptyLakeError(ValueError):
-    """The data root holds no lake table at all (wrong TRADEML_DATA_ROOT, or nothing ingested yet)."""
+__all__ = ["EmptyLakeError", "read"]
 
 
 def read(
@@ -64,10 +62,7 @@ def read(
     lake = Lake(settings().data_root if root is None else root)
     rows = lake.read(spec.name, start=start, end=end, symbols=symbols, columns=columns, order="symbol")
     if rows.num_rows == 0 and not lake.stored_tables():
-        raise EmptyLakeError(
-            f"the lake at {lake.root} holds no table (known: {', '.join(TABLES)}); "
-            "run `trademl demo` or `trademl ingest`, or point TRADEML_DATA_ROOT (or root=) at a lake"
-        )
+        raise EmptyLakeError.at(lake.root)
     return _to_frame(rows)
 
 

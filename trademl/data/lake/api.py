@@ -39,6 +39,18 @@ from trademl.schemas import TABLES, TableSpec, conform, table_spec
 ReadOrder = Literal["partition", "symbol"]
 
 
+class EmptyLakeError(ValueError):
+    """A data root that holds no lake table at all (wrong TRADEML_DATA_ROOT, or nothing stored yet)."""
+
+    @classmethod
+    def at(cls, root: str) -> EmptyLakeError:
+        """The one-line error of the readers (`trademl.read`, `trademl sql`) for an empty root."""
+        return cls(
+            f"the lake at {root} holds no table yet (known tables: {', '.join(TABLES)}); run `trademl demo` "
+            "or `trademl ingest`, or point TRADEML_DATA_ROOT at the data root that holds your lake"
+        )
+
+
 class Lake:
     """Versioned, checksummed Parquet partitions of the SSOT tables under one root.
 
