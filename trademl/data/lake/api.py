@@ -328,8 +328,8 @@ class Lake:
         of a session, session after session) or by symbol then partition then the rest of the key
         (order="symbol": one contiguous, time-ordered block per symbol, the panel layout the
         indicator and label functions expect; tables without a symbol column keep partition order).
-        `version` reads that committed version of ONE partition instead of its latest (start = the partition, end omitted or equal): older versions stay
-        readable after a revision (see `versions`).
+        `version` reads that committed version of ONE partition instead of its latest (start = the
+        partition, end omitted or equal): older versions stay readable after a revision (see `versions`).
         """
         spec = table_spec(table)
         if order not in ("partition", "symbol"):
@@ -440,7 +440,8 @@ def _check_mode(mode: str) -> None:
 
 def _order_columns(spec: TableSpec, order: ReadOrder) -> list[str]:
     """The ORDER BY columns of a read: (partition, *key), or (symbol, partition, rest of key)."""
-    first = [spec.partition_column] if order == "partition" or spec.symbol_column is None else [spec.symbol_column, spec.partition_column]
+    by_symbol = order == "symbol" and spec.symbol_column is not None
+    first = [spec.symbol_column, spec.partition_column] if by_symbol else [spec.partition_column]
     return list(dict.fromkeys([*first, *spec.key]))
 
 
