@@ -7,7 +7,10 @@ matplotlib (`pip install matplotlib` if it is not in the venv).
 import sys
 from pathlib import Path
 
-import matplotlib
+try:
+    import matplotlib
+except ImportError:
+    sys.exit("05_plot.py needs matplotlib: pip install matplotlib (into the .venv)")
 
 matplotlib.use("Agg")  # render to a file; never needs a display
 import matplotlib.pyplot as plt  # noqa: E402
