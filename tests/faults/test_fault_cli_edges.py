@@ -135,8 +135,8 @@ def test_bad_log_level_from_the_environment_is_one_line(node):
 # ------------------------------------------------------------------------------------- automation switch
 _DEFAULT_STATUSES = (
     "import json, trademl_jobs.definitions as d;"
-    "print(json.dumps({**{s.name: s.default_status.value for s in d.defs.sensors},"
-    " **{s.name: s.default_status.value for s in d.defs.schedules}}))"
+    "print(json.dumps({**{s.name: s.default_status.value for s in d.defs().sensors},"
+    " **{s.name: s.default_status.value for s in d.defs().schedules}}))"
 )
 
 

@@ -6,7 +6,9 @@ import dagster as dg
 import pytest
 
 from trademl.schemas import DATASET_TABLES, TABLES
-from trademl_jobs.definitions import defs
+from trademl_jobs.definitions import defs as load_defs
+
+defs = load_defs()
 
 RAW = {"raw/equities_bars", "raw/equities_minute", "raw/options_nbbo", "raw/macros_fred"}
 REFERENCE = {t for t in TABLES if t.startswith("reference/")}

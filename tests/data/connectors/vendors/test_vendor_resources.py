@@ -58,6 +58,7 @@ def test_every_resource_field_is_a_non_secret_setting():
         "alpha_vantage": {"base_url"},
         "fmp": {"base_url"},
         "files": {"root"},
+        "synthetic": {"n_symbols", "signal_strength"},
     }
 
 
