@@ -52,12 +52,16 @@ def _resources(vendor: str, synthetic: SyntheticResource | None) -> dg.Definitio
     )
 
 
-@lru_cache(maxsize=16)
 def build_definitions(vendor: str, *, synthetic: SyntheticResource | None = None, automation: bool = True) -> dg.Definitions:
     """Every definition of the project for `vendor` (a TRADEML_VENDOR value: a vendor, a comma list,
     or "auto"): the ingest assets in that vendor's pool and the `vendor` resource routing its
     providers; `synthetic` replaces the default synthetic-market resource (e.g. the demo's size);
-    `automation` picks the schedules' and sensors' default status."""
+    `automation` picks the schedules' and sensors' default status. Built once per choice."""
+    return _built(vendor, synthetic, automation)
+
+
+@lru_cache(maxsize=16)
+def _built(vendor: str, synthetic: SyntheticResource | None, automation: bool) -> dg.Definitions:
     return dg.Definitions.merge(
         reference.build_defs(vendor), raw.build_defs(vendor), _automation(automation), _resources(vendor, synthetic)
     )
