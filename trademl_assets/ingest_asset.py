@@ -48,7 +48,7 @@ def build_ingest_asset(
     @dg.asset(
         key=key,
         group_name=spec.layer,
-        partitions_def=session_partitions,
+        partitions_def=session_partitions(),
         backfill_policy=dg.BackfillPolicy.single_run(),
         deps=[asset_key_for(table_spec(d).name) for d in deps],
         pool=vendor_pool(vendor),

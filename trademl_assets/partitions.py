@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from functools import lru_cache
 
 import dagster as dg
 
 from trademl import calendar
-from trademl.config import load_config
+from trademl.config import config_snapshot, load_config
 
 _NY = zoneinfo.ZoneInfo(calendar.EXCHANGE_TZ)
 
@@ -33,4 +34,14 @@ def build_session_partitions(start: str | None = None, end_offset: int | None = 
     )
 
 
-session_partitions = build_session_partitions()
+
+def session_partitions() -> dg.TimeWindowPartitionsDefinition:
+    """The configured session partitions (configs/partitions.yml `sessions`): read when the
+    definitions are built, not at import, and built once per configured (start, end_offset)."""
+    cfg = config_snapshot("partitions")["sessions"]
+    return _configured_partitions(str(cfg["start"]), int(cfg.get("end_offset", 1)))
+
+
+@lru_cache(maxsize=8)
+def _configured_partitions(start: str, end_offset: int) -> dg.TimeWindowPartitionsDefinition:
+    return build_session_partitions(start=start, end_offset=end_offset)
