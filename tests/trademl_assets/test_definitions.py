@@ -61,3 +61,12 @@ def test_definitions_carry_the_orchestration_loops():
         "task_success_sensor",
         "task_failure_sensor",
     } <= names
+
+
+def test_definitions_built_for_a_vendor_run_its_assets_in_its_pool_through_it():
+    from trademl_jobs.definitions import build_definitions
+
+    built = build_definitions("alpaca,massive")
+    node = built.resolve_asset_graph().get(dg.AssetKey(["raw", "equities_bars"]))
+    assert node.pools == {"alpaca"}
+    assert built.resources["vendor"].vendor == "alpaca,massive"

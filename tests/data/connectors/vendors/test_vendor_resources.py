@@ -23,6 +23,7 @@ from trademl_resources.vendors import (
     FmpResource,
     FredResource,
     MassiveResource,
+    SyntheticResource,
 )
 
 # resource -> (the variable a missing key must name, variables set to a value that must never be printed)
@@ -126,3 +127,12 @@ def test_vendor_resource_nests_per_vendor_resources_inside_dagster(monkeypatch):
     assert result.output_for_node("provider_classes") == [
         "alfred:AlfredConnector", "files:FilesConnector", "fred:FredConnector",
     ]
+
+
+def test_synthetic_resource_sizes_the_market_unless_the_environment_overrides_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRADEML_DATA_ROOT", str(tmp_path))
+    monkeypatch.delenv("TRADEML_SYNTHETIC_N_SYMBOLS", raising=False)
+    conn = SyntheticResource(n_symbols=7, signal_strength=0.05).connector()
+    assert (conn.config.n_symbols, conn.config.signal_strength) == (7, 0.05)
+    monkeypatch.setenv("TRADEML_SYNTHETIC_N_SYMBOLS", "5")
+    assert SyntheticResource(n_symbols=7).connector().config.n_symbols == 5
