@@ -9,7 +9,7 @@ from functools import lru_cache
 import dagster as dg
 
 from trademl import calendar
-from trademl.config import config_snapshot, load_config
+from trademl.config import load_config
 
 _NY = zoneinfo.ZoneInfo(calendar.EXCHANGE_TZ)
 
@@ -34,14 +34,8 @@ def build_session_partitions(start: str | None = None, end_offset: int | None = 
     )
 
 
-
+@lru_cache(maxsize=1)
 def session_partitions() -> dg.TimeWindowPartitionsDefinition:
-    """The configured session partitions (configs/partitions.yml `sessions`): read when the
-    definitions are built, not at import, and built once per configured (start, end_offset)."""
-    cfg = config_snapshot("partitions")["sessions"]
-    return _configured_partitions(str(cfg["start"]), int(cfg.get("end_offset", 1)))
-
-
-@lru_cache(maxsize=8)
-def _configured_partitions(start: str, end_offset: int) -> dg.TimeWindowPartitionsDefinition:
-    return build_session_partitions(start=start, end_offset=end_offset)
+    """The configured session partitions (configs/partitions.yml `sessions`), built on first use by
+    the definitions, not at import (building them takes ~60 ms, so once per process)."""
+    return build_session_partitions()
