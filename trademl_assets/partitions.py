@@ -6,6 +6,7 @@ import datetime as dt
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import dagster as dg
@@ -59,4 +60,8 @@ def build_session_partitions(start: str | None = None, end_offset: int | None = 
     )
 
 
-session_partitions = build_session_partitions()
+@lru_cache(maxsize=1)
+def session_partitions() -> dg.TimeWindowPartitionsDefinition:
+    """The configured session partitions (configs/partitions.yml `sessions`), built on first use by
+    the definitions, not at import (building them takes ~60 ms, so once per process)."""
+    return build_session_partitions()

@@ -25,7 +25,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from trademl.config import config_value, load_config, typed_config
+from trademl.config import config_value, typed_config
 from trademl.data.connectors.base import FetchRequest, VendorError, VendorUnavailable
 from trademl.data.http import VendorBudgetExhausted, env_number, vendor_limits
 from trademl.data.routing import capabilities, route
@@ -337,8 +337,9 @@ def dataset_units(
         raise ValueError(f"vendor {name!r} does not serve {dataset!r} (configs/endpoints.yml)")
     cap = caps[name]
     if chunk_sessions is None:
-        cfg = load_config("ingest").get("chunk_sessions", {})
-        chunk_sessions = int(cfg.get(dataset, cfg.get("default", 260)))
+        from trademl.data.ingest.settings import ingest_settings  # configs/ingest.yml has one reader; imported here, where it is needed
+
+        chunk_sessions = ingest_settings().chunk_sessions_for(dataset)
     days = [d.date() for d in calendar.sessions(start, end)]
     if not days:
         return []

@@ -126,17 +126,17 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if len(sessions) == 0:
         raise CliError(f"no XNYS session between {start} and {end}")
     reject_unhappened(end, "--end")
+    vendor = args.vendor or settings().vendor  # --vendor, else TRADEML_VENDOR: passed to the run, never exported
     if args.vendor:
         from trademl.data.connectors.registry import check_vendor_setting
 
         check_vendor_setting(args.vendor)
-        os.environ["TRADEML_VENDOR"] = args.vendor
     symbols = parse_symbols(args.symbols) if args.symbols else None
     first, last = sessions[0].strftime("%Y-%m-%d"), sessions[-1].strftime("%Y-%m-%d")
     instance = dagster_instance()
-    say(f"ingesting {args.dataset} {first}..{last} ({len(sessions)} sessions) from {settings().vendor}")
-    run = materialize_range(instance, [args.dataset], first, last, symbols=symbols)
-    reasons = _why_failed(instance, run.run_id, args.dataset, first, last, symbols, run.success)
+    say(f"ingesting {args.dataset} {first}..{last} ({len(sessions)} sessions) from {vendor}")
+    run = materialize_range(instance, [args.dataset], first, last, symbols=symbols, vendor=vendor)
+    reasons = _why_failed(instance, run.run_id, args.dataset, first, last, symbols, run.success, vendor)
     ok = run.success and not reasons
     verdict = "succeeded" if ok else ("finished" if run.success else "failed")
     if len(reasons) == 1:
@@ -150,10 +150,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _why_failed(
-    instance, run_id: str, dataset: str, first: str, last: str, symbols: list[str] | None, success: bool
+    instance, run_id: str, dataset: str, first: str, last: str, symbols: list[str] | None, success: bool, vendor: str
 ) -> list[str]:
     """Why the run failed or fell short: its step errors, else which sessions are RED and why (vendor
-    reason, qc_code), and requested symbols nothing was stored for. Empty for a clean run."""
+    reason, qc_code), and requested symbols nothing was stored for. Empty for a clean run.
+    `vendor` is the setting the run used (each materialization's `vendor` metadata names the one that served)."""
     from trademl.data import control
     from trademl.data.lake import Lake
     from trademl.data.red_explanation import explain_red
@@ -163,7 +164,6 @@ def _why_failed(
     if failures:
         return failures
     vendor_reasons: dict[str, str] = {}
-    vendor = settings().vendor
     for meta in materialization_metadata(instance, run_id):
         vendor_reasons.update(meta.get("failed_sessions") or {})
         vendor_reasons.update(meta.get("rejected_sessions") or {})
