@@ -8,9 +8,7 @@ import os
 
 import dagster as dg
 
-from trademl.config import load_config
-
-_VALUES = {"on": True, "off": False}
+from trademl_jobs.run_settings import AUTOMATION_VALUES, run_settings
 
 
 def automation_on(setting: str | None = None) -> bool:
@@ -20,11 +18,11 @@ def automation_on(setting: str | None = None) -> bool:
     if raw is None:
         raw, source = os.environ.get("TRADEML_AUTOMATION"), "TRADEML_AUTOMATION"
     if raw is None:
-        raw, source = str(load_config("runs").get("automation", {}).get("default", "on")), "configs/runs.yml automation.default"
+        return run_settings().automation_default
     value = raw.strip().lower()
-    if value not in _VALUES:
+    if value not in AUTOMATION_VALUES:
         raise ValueError(f"{source} must be 'on' or 'off', got {raw!r}")
-    return _VALUES[value]
+    return AUTOMATION_VALUES[value]
 
 
 def sensor_status(on: bool) -> dg.DefaultSensorStatus:

@@ -24,7 +24,8 @@ from pathlib import Path
 import dagster as dg
 
 from trademl.data import backfill
-from trademl.config import REPO_ROOT, load_config, settings
+from trademl.config import REPO_ROOT, settings
+from trademl.data.edge import edge_settings
 from trademl.schemas import table_spec
 from trademl_assets.ingest_asset import asset_key_for
 from trademl_jobs.queue import (
@@ -64,9 +65,8 @@ def dagster_instance() -> dg.DagsterInstance:
 
 def apply_pool_limits(instance: dg.DagsterInstance) -> None:
     """Per-vendor pools (configs/edge.yml `pools`), as `dagster instance concurrency set <vendor> N` would."""
-    pools = load_config("edge").get("pools", {})
-    for pool, limit in pools.items():
-        instance.event_log_storage.set_concurrency_slots(pool, int(limit))
+    for pool, limit in edge_settings().pools.items():
+        instance.event_log_storage.set_concurrency_slots(pool, limit)
 
 
 @dataclass

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from trademl import calendar
-from trademl.config import load_config, settings
+from trademl.config import config_value, settings, typed_config
 from trademl.schemas import DATASET_TABLES, layer_datasets
 from trademl_jobs.cli.args import CliError, control_db, parse_date, positive_int, reject_unhappened, say
 from trademl_jobs.cli.data import print_coverage, status_payload
@@ -38,13 +40,45 @@ class DemoWindow:
         return self.daily[-1].strftime("%Y-%m-%d")
 
 
-def demo_window(args: argparse.Namespace, cfg: dict) -> DemoWindow:
+@dataclass(frozen=True)
+class DemoSettings:
+    """configs/demo.yml: the demo's last session `end` (YYYY-MM-DD, fixed so every machine writes the
+    same files), `symbols` of the synthetic market, `daily_sessions` of daily and reference tables,
+    the last `minute_sessions` of them for minute bars and option chains, and the planted
+    cross-sectional `signal_strength`."""
+
+    end: str
+    symbols: int
+    daily_sessions: int
+    minute_sessions: int
+    signal_strength: float
+
+    @classmethod
+    def from_config(cls, doc: Mapping[str, Any]) -> DemoSettings:
+        """Validate and build the settings from the whole document."""
+
+        def value(key: str, kind: Any) -> Any:
+            return config_value(doc, key, kind, name="demo")
+
+        end = value("end", str)
+        try:
+            end = dt.date.fromisoformat(end).isoformat()
+        except ValueError:
+            raise ValueError(f"configs/demo.yml end: expected a YYYY-MM-DD date, got {end!r}") from None
+        out = cls(end, value("symbols", int), value("daily_sessions", int), value("minute_sessions", int), value("signal_strength", float))
+        for key in ("symbols", "daily_sessions", "minute_sessions"):
+            if getattr(out, key) < 1:
+                raise ValueError(f"configs/demo.yml {key} must be >= 1, got {getattr(out, key)}")
+        return out
+
+
+def demo_window(args: argparse.Namespace, cfg: DemoSettings) -> DemoWindow:
     """configs/demo.yml (or --end/--sessions): `daily_sessions` ending at `end`, the last `minute_sessions` of them."""
-    end = parse_date(args.end or cfg["end"], "--end")
+    end = parse_date(args.end or cfg.end, "--end")
     reject_unhappened(end, "--end")
-    n_daily = args.sessions or int(cfg["daily_sessions"])
+    n_daily = args.sessions or cfg.daily_sessions
     daily = calendar.sessions(calendar.previous_session(end, n_daily + 5), end)[-n_daily:]
-    return DemoWindow(daily=daily, minute=daily[-int(cfg["minute_sessions"]) :])
+    return DemoWindow(daily=daily, minute=daily[-cfg.minute_sessions :])
 
 
 def materialize_window(instance, window: DemoWindow, market: SyntheticResource) -> None:
@@ -109,11 +143,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from trademl_jobs.runner import dagster_instance
     from trademl_resources.vendors import SyntheticResource
 
-    cfg = load_config("demo")
+    cfg = typed_config(DemoSettings, "demo")
     if settings().vendor != "synthetic":
         raise CliError("the demo runs on the embedded synthetic market; unset TRADEML_VENDOR")
     # The demo's market size and planted edge (TRADEML_SYNTHETIC_* still override them), passed to its runs.
-    market = SyntheticResource(n_symbols=args.symbols or int(cfg["symbols"]), signal_strength=float(cfg["signal_strength"]))
+    market = SyntheticResource(n_symbols=args.symbols or cfg.symbols, signal_strength=cfg.signal_strength)
     window = demo_window(args, cfg)
     instance = dagster_instance()
     t_start = time.perf_counter()
