@@ -13,7 +13,7 @@ import socket
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import yaml
@@ -247,3 +247,30 @@ def env_flag(name: str, default: bool = False) -> bool:
     """A boolean environment flag ("1", "true", "yes" are true)."""
     raw = os.environ.get(name)
     return default if raw is None else raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+_REQUIRED: Any = object()
+
+
+def config_value(
+    doc: Mapping[str, Any], key: str, kind: Callable[[Any], T], *, name: str, path: str = "", default: Any = _REQUIRED
+) -> T:
+    """`kind(doc[key])`: one field of a typed config, for the `from_config` of its frozen dataclass.
+
+    `name` is the config ("edge" for configs/edge.yml) and `path` the dotted place of `doc` in it
+    ("budgets.alpaca"), so a missing or malformed field raises one ValueError naming file and field:
+    ``configs/edge.yml budgets.alpaca.burst: expected float, got 'many'``. An absent or null field
+    gives `default` when one is given.
+    """
+    where = f"configs/{name}.yml {path + '.' if path else ''}{key}"
+    if not isinstance(doc, Mapping):
+        raise ValueError(f"configs/{name}.yml {path or 'top level'}: expected a mapping, got {doc!r}")
+    value = doc.get(key)
+    if value is None:
+        if default is _REQUIRED:
+            raise ValueError(f"{where} is missing")
+        return default
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: expected {getattr(kind, '__name__', 'a valid value')}, got {value!r}") from None

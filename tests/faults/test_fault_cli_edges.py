@@ -135,8 +135,8 @@ def test_bad_log_level_from_the_environment_is_one_line(node):
 # ------------------------------------------------------------------------------------- automation switch
 _DEFAULT_STATUSES = (
     "import json, trademl_jobs.definitions as d;"
-    "print(json.dumps({**{s.name: s.default_status.value for s in d.defs.sensors},"
-    " **{s.name: s.default_status.value for s in d.defs.schedules}}))"
+    "print(json.dumps({**{s.name: s.default_status.value for s in d.defs().sensors},"
+    " **{s.name: s.default_status.value for s in d.defs().schedules}}))"
 )
 
 
@@ -169,3 +169,12 @@ def test_automation_setting_other_than_on_or_off_is_rejected(monkeypatch):
     monkeypatch.setenv("TRADEML_AUTOMATION", "maybe")
     with pytest.raises(ValueError, match="TRADEML_AUTOMATION must be 'on' or 'off', got 'maybe'"):
         automation_on()
+
+
+def test_explicit_automation_setting_wins_over_the_environment(monkeypatch):
+    from trademl_jobs.automation import automation_on
+
+    monkeypatch.setenv("TRADEML_AUTOMATION", "on")
+    assert automation_on("off") is False
+    with pytest.raises(ValueError, match="--automation must be 'on' or 'off', got 'later'"):
+        automation_on("later")

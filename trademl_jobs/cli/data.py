@@ -239,17 +239,17 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if len(sessions) == 0:
         raise CliError(f"no XNYS session between {start} and {end}")
     reject_unhappened(end, "--end")
+    vendor = args.vendor or settings().vendor  # --vendor, else TRADEML_VENDOR: passed to the run, never exported
     if args.vendor:
         from trademl.data.connectors.registry import check_vendor_setting
 
         check_vendor_setting(args.vendor)
-        os.environ["TRADEML_VENDOR"] = args.vendor
     symbols = parse_symbols(args.symbols) if args.symbols else None
     first, last = sessions[0].strftime("%Y-%m-%d"), sessions[-1].strftime("%Y-%m-%d")
     instance = dagster_instance()
-    say(f"ingesting {args.dataset} {first}..{last} ({len(sessions)} sessions) from {settings().vendor}")
-    run = materialize_range(instance, [args.dataset], first, last, symbols=symbols)
-    reasons = _why_failed(instance, run.run_id, args.dataset, first, last, symbols, run.success)
+    say(f"ingesting {args.dataset} {first}..{last} ({len(sessions)} sessions) from {vendor}")
+    run = materialize_range(instance, [args.dataset], first, last, symbols=symbols, vendor=vendor)
+    reasons = _why_failed(instance, run.run_id, args.dataset, first, last, symbols, run.success, vendor)
     ok = run.success and not reasons
     verdict = "succeeded" if ok else ("finished" if run.success else "failed")
     if len(reasons) == 1:
@@ -263,11 +263,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _why_failed(
-    instance, run_id: str, dataset: str, first: str, last: str, symbols: list[str] | None, success: bool
+    instance, run_id: str, dataset: str, first: str, last: str, symbols: list[str] | None, success: bool, vendor: str
 ) -> list[str]:
     """Why the run failed or fell short: its step errors, else each range of RED sessions with its
     qc_code, vendor, symbols and the vendor's reason (`red_explanation`), and requested symbols
-    nothing was stored for. Empty for a clean run."""
+    nothing was stored for. Empty for a clean run. `vendor` is the setting the run used (each
+    materialization's `vendor` metadata names the one that served)."""
     from trademl.data import control
     from trademl_jobs.run_outcome import materialization_metadata, step_failure_messages
 
@@ -278,18 +279,20 @@ def _why_failed(
     for meta in materialization_metadata(instance, run_id):
         vendor_reasons.update(meta.get("failed_sessions") or {})
         vendor_reasons.update(meta.get("rejected_sessions") or {})
+        vendor = str(meta.get("vendor") or vendor)
     table = DATASET_TABLES[dataset]
     ledger = control.read_partition_status(control_db(), table, first, last)
-    lines = red_lines(ledger, vendor_reasons, table=table, first=first, last=last, symbols=symbols)
+    lines = red_lines(ledger, vendor_reasons, table=table, first=first, last=last, symbols=symbols, vendor=vendor)
     return lines or ([] if success else [f"run {run_id} failed without RED sessions; its step logs are in the UI"])
 
 
 def red_lines(
-    ledger, vendor_reasons: dict[str, str], *, table: str, first: str, last: str, symbols: list[str] | None
+    ledger, vendor_reasons: dict[str, str], *, table: str, first: str, last: str, symbols: list[str] | None, vendor: str
 ) -> list[str]:
     """The RED causes of `ledger` rows (of `table` over [first, last]) restricted to `symbols` (and the
     symbol-less rows that stand for whole sessions), plus requested symbols that have no stored row
-    and no RED row naming them (a vendor that does not know a symbol usually sends nothing)."""
+    and no RED row naming them (a vendor that does not know a symbol usually sends nothing).
+    `vendor` is the one the run used."""
     from trademl.data.red_explanation import explain_red, missing_symbols
 
     rows = ledger if not symbols else ledger[ledger["symbol"].isna() | ledger["symbol"].isin(symbols)]
@@ -305,8 +308,8 @@ def red_lines(
             named |= set(symbols)  # a whole-session RED line already names every requested symbol
         absent = [s for s in missing_symbols(symbols, stored, None) if s not in named]
         if absent:
-            lines.append(f"{first}..{last}: nothing stored for {', '.join(absent)} ({_not_served_reason(absent, last)})")
-    if lines and settings().vendor == "files":
+            lines.append(f"{first}..{last}: nothing stored for {', '.join(absent)} ({_not_served_reason(absent, last, vendor)})")
+    if lines and vendor == "files":
         lines.extend(_files_spans(rows, symbols, last))
     return lines
 
@@ -330,7 +333,7 @@ def _files_spans(rows, symbols: list[str] | None, last: str) -> list[str]:
     return [f"the files hold {held} (see `trademl symbols --vendor files`)"]
 
 
-def _not_served_reason(absent: list[str], last: str) -> str:
+def _not_served_reason(absent: list[str], last: str, vendor: str) -> str:
     """Why the vendor sent nothing for `absent` symbols: not in its listing (an offline vendor's
     listing is cheap to read), else that it sent no rows."""
     from trademl.data.connectors.registry import OFFLINE
@@ -338,7 +341,6 @@ def _not_served_reason(absent: list[str], last: str) -> str:
     from trademl.data.listings import vendor_symbols
     from trademl.data.red_explanation import symbol_span
 
-    vendor = settings().vendor
     see = f"see `trademl symbols --vendor {vendor}`"
     if vendor in OFFLINE:
         listing = vendor_symbols(vendor, dt.date.fromisoformat(last), lake=Lake(settings().data_root))

@@ -15,7 +15,7 @@ import dataclasses
 import datetime as dt
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -76,9 +76,13 @@ class SyntheticConnector(Connector):
         self._underliers = self._option_underliers()
 
     @classmethod
-    def from_settings(cls, data_root: str | Path | None = None) -> SyntheticConnector:
-        """configs/synthetic.yml + TRADEML_SYNTHETIC_* overrides; outage state under <data_root>/vendor_state/synthetic."""
-        overrides, outages_on = _env_overrides()
+    def from_settings(
+        cls, data_root: str | Path | None = None, defaults: Mapping[str, object] | None = None
+    ) -> SyntheticConnector:
+        """configs/synthetic.yml < `defaults` (e.g. the demo's n_symbols, signal_strength) < TRADEML_SYNTHETIC_*
+        overrides; outage state under <data_root>/vendor_state/synthetic."""
+        env, outages_on = _env_overrides()
+        overrides = {**(defaults or {}), **env}
         if not outages_on:
             overrides["outages"] = ()
         config = SyntheticConfig.from_config(**overrides)
