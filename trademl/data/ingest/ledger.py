@@ -24,6 +24,7 @@ from trademl.data.connectors.base import Connector
 from trademl.data.ingest.evaluation import evaluate_sessions, expected_symbols_by_session
 from trademl.data.ingest.report import IngestReport
 from trademl.data.lake import Lake, StagedWrite
+from trademl.data.red_explanation import with_vendor_reasons
 from trademl.schemas import TableSpec
 
 
@@ -171,7 +172,9 @@ class StagedBatch:
         )
 
     def _record(self, rows: pd.DataFrame, reviews: Mapping[dt.date, dict]) -> pd.DataFrame:
-        """`rows` with pending reviews applied (LARGE_REVISION), kept for the run's summaries."""
+        """`rows` with pending reviews applied (LARGE_REVISION) and the vendor's reason in the detail of
+        RED rows (`red_explanation.with_vendor_reasons`), kept for the run's summaries."""
+        rows = with_vendor_reasons(rows, {**self.report.failed_sessions, **self.report.rejected})
         if reviews and len(rows):
             rows = qc.apply_reviews(rows, reviews)
             flagged = set(pd.to_datetime(rows.loc[rows["qc_code"] == "LARGE_REVISION", "dt"]).dt.date)

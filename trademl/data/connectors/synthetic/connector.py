@@ -23,7 +23,7 @@ import pandas as pd
 
 from trademl import calendar
 from trademl.config import settings
-from trademl.data.connectors.base import Connector, FetchRequest, FetchResult, VendorUnavailable
+from trademl.data.connectors.base import Connector, FetchRequest, FetchResult, SymbolListing, VendorUnavailable
 from trademl.data.connectors.synthetic import macro, options, reference
 from trademl.data.connectors.synthetic.config import SyntheticConfig
 from trademl.data.connectors.synthetic.market import PRICE_DECIMALS, SESSIONS_PER_YEAR, DailyPanel, simulate_daily
@@ -98,6 +98,23 @@ class SyntheticConnector(Connector):
         listed = (self.roster.first_index <= t) & (t < self.roster.end_index)
         return [str(s) for s in self.roster.symbols[listed]]
 
+    def symbols(self, asof: dt.date) -> SymbolListing:
+        """The synthetic universe on `asof` (symbols with a bar on the last session on or before it;
+        empty before the market's origin), from configs/synthetic.yml and TRADEML_SYNTHETIC_*."""
+        return SymbolListing(
+            self.source_name,
+            asof,
+            tuple(sorted(self.universe_symbols(asof))),
+            f"the synthetic universe (configs/synthetic.yml: {self.config.n_symbols} symbols, history from {self.config.origin})",
+        )
+
+    def _unknown_symbols_reason(self) -> str:
+        """Why a request naming only symbols this market never listed is not served, naming what it lists
+        (the requested symbols are named by whoever reports it: the reason is per session)."""
+        listed = [str(s) for s in self.roster.symbols]
+        span = f"{listed[0]}..{listed[-1]}" if len(listed) > 1 else ", ".join(listed)
+        return f"UNKNOWN_SYMBOL: not in the synthetic universe; its symbols are {span}, see `trademl symbols`"
+
     def panel(self, n_sessions: int) -> DailyPanel:
         """The simulated daily panel covering at least the first `n_sessions` sessions of the timeline.
 
@@ -150,7 +167,7 @@ class SyntheticConnector(Connector):
             )
             start = max(start, self.config.origin)
         if request.symbols and request.dataset not in ("macros_fred", "calendars") and len(self._symbol_index(request.symbols)) == 0:
-            reason = f"UNKNOWN_SYMBOL: the synthetic market lists no symbol {', '.join(request.symbols)}"
+            reason = self._unknown_symbols_reason()
             failed.update({s.date().isoformat(): reason for s in sessions})
             return None, failed
         if end < start:
