@@ -14,6 +14,7 @@ shift every bar by 4-5 hours).
 
 from __future__ import annotations
 
+import datetime as dt
 import glob
 import os
 from pathlib import Path
@@ -23,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from trademl import calendar
-from trademl.data.connectors.base import Connector, FetchRequest, FetchResult, SourceConfigError, VendorError
+from trademl.data.connectors.base import Connector, FetchRequest, FetchResult, SourceConfigError, SymbolListing, VendorError
 from trademl.data.connectors.normalize import (
     add_dropped,
     add_metadata,
@@ -130,6 +131,26 @@ class FilesConnector(Connector):
             frame = empty_frame(request.dataset)
         failed = failed_sessions(frame, sessions) if request.dataset in ("equities_eod", "equities_minute") else {}
         return FetchResult(request.dataset, frame, self.source_name, failed, dropped=dropped)
+
+    def symbols(self, asof: dt.date) -> SymbolListing:
+        """The symbols the bar mappings' files hold on or before `asof`, each with its first and last
+        session: the mappings' files are read through `fetch`, so what is listed is what an ingest stores."""
+        first = calendar.all_sessions_index()[0].date()
+        frames = [
+            self.fetch(FetchRequest(d, first, asof)).to_pandas()[["symbol", "date"]]
+            for d in ("equities_eod", "equities_minute")
+            if self.supports(d) and asof >= first
+        ]
+        rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"symbol": [], "date": []})
+        spans = rows.assign(date=pd.to_datetime(rows["date"]).dt.strftime("%Y-%m-%d")).groupby("symbol")["date"].agg(["min", "max"])
+        names = ", ".join(m.name for m in self.mappings if m.dataset in ("equities_eod", "equities_minute")) or "none"
+        return SymbolListing(
+            self.source_name,
+            asof,
+            tuple(str(s) for s in spans.index),
+            f"the files of the bar mappings ({names})",
+            {str(k): (str(a), str(b)) for k, a, b in zip(spans.index, spans["min"], spans["max"])},
+        )
 
     # -- reading ---------------------------------------------------------------------------------
     def _source_columns(self, mapping: FileMapping, stem: str) -> dict[str, str]:
