@@ -244,6 +244,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         from trademl.data.connectors.registry import check_vendor_setting
 
         check_vendor_setting(args.vendor)
+    if args.force_market:
+        os.environ["TRADEML_FORCE_MARKET"] = "1"  # read by ingest's market check in this run (trademl/data/lake/market.py)
+    _check_market(vendor)
     symbols = parse_symbols(args.symbols) if args.symbols else None
     first, last = sessions[0].strftime("%Y-%m-%d"), sessions[-1].strftime("%Y-%m-%d")
     instance = dagster_instance()
@@ -260,6 +263,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             say(f"  {reason}")
     _print_range_colours(args.dataset, first, last)
     return 0 if ok else 1
+
+
+def _check_market(vendor: str) -> None:
+    """Refuse up front (one line, exit 2) what ingest from `vendor` would refuse: the other market's data in this root."""
+    from trademl.data.connectors.registry import check_vendor_setting
+    from trademl.data.lake import Lake
+    from trademl.data.lake.market import check_market
+
+    check_market(Lake(settings().data_root), check_vendor_setting(vendor))
 
 
 def _why_failed(
@@ -390,5 +402,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ing.add_argument("--symbols", default=None)
     ing.add_argument("--series", default=None)
     ing.add_argument("--vendor", default=None)
+    ing.add_argument("--force-market", action="store_true",
+                     help="ingest even when the data root holds the other market (synthetic vs real); same as TRADEML_FORCE_MARKET=1")
     ing.set_defaults(func=cmd_ingest)
 

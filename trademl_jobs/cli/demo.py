@@ -146,6 +146,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     cfg = typed_config(DemoSettings, "demo")
     if settings().vendor != "synthetic":
         raise CliError("the demo runs on the embedded synthetic market; unset TRADEML_VENDOR")
+    from trademl.data.lake import Lake
+    from trademl.data.lake.market import check_market
+
+    check_market(Lake(settings().data_root), ["synthetic"])  # a real data root refuses the demo (one line, exit 2)
     # The demo's market size and planted edge (TRADEML_SYNTHETIC_* still override them), passed to its runs.
     market = SyntheticResource(n_symbols=args.symbols or cfg.symbols, signal_strength=cfg.signal_strength)
     window = demo_window(args, cfg)

@@ -18,6 +18,7 @@ from trademl.data.ingest.revisions import revision_guard
 from trademl.data.ingest.settings import ingest_settings
 from trademl.data.ingest.staging import fetch_and_stage_chunk
 from trademl.data.lake import Lake
+from trademl.data.lake.market import claim_market
 from trademl.data.qc import summaries_by_session
 from trademl.schemas import table_spec
 
@@ -41,13 +42,15 @@ def ingest(
     changed payload becomes a new version, an identical payload changes nothing). Every batch of
     partitions becomes visible only after its ledger rows are written (`trademl.data.ingest.ledger`).
     Sessions are requested ``configs/ingest.yml chunk_sessions`` at a time so memory stays bounded.
-    Raises SourceConfigError (after logging it) when the source is set up wrongly.
+    Raises SourceConfigError (after logging it) when the source is set up wrongly, and
+    MarketMismatchError when the connector's market is not the data root's (lake/market.py).
     """
     spec = table_spec(dataset)
     sessions = [d.date() for d in calendar.sessions(start, end)]
     report = IngestReport(dataset=dataset, table=spec.name, source_name=connector.source_name, sessions=sessions)
     if not sessions:
         return report
+    claim_market(lake, connector)  # one lake, one market: refuses synthetic into a real lake and vice versa
     cfg = ingest_settings()
     chunk, batch_size = cfg.chunk_sessions_for(dataset), cfg.ledger_batch_partitions_for(dataset)
     guard = revision_guard(engine, spec.name, cfg.large_revision_frac_for(dataset))
