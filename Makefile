@@ -1,34 +1,42 @@
-# TradeML: `make demo`, `make ui`, `make test` — each bootstraps .venv itself.
+# TradeML: `make demo`, `make ui [PORT=3001]`, `make test` — each bootstraps .venv itself.
+# `demo` and `ui` install the runtime dependencies only; `test` adds the dev extras on top.
+# Paths come from `trademl` itself (env var > ~/.config/trademl/config.yml > this checkout's
+# data_layer/ and .dagster_home/); `.venv/bin/trademl where` prints them.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
-export TRADEML_DATA_ROOT ?= $(CURDIR)/data_layer
+PORT ?= 3000
+HOST ?= 127.0.0.1
 
-.PHONY: install demo ui test bench clean
+.PHONY: install install-dev demo ui test bench clean
 
-$(BIN)/.installed: pyproject.toml constraints.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+# One stamp per dependency set: `make test` after `make demo` installs the dev extras on top;
+# `make demo` after `make test` installs nothing (the dev install covers the runtime one).
+$(BIN)/.installed-runtime: pyproject.toml constraints.txt
+	test -x $(BIN)/python || { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install -q --upgrade pip; }
+	$(BIN)/python -m pip install -q -c constraints.txt -e .
 	touch $@
 
-install: $(BIN)/.installed
-	@# the Dagster instance home, created once with the project's dagster.yaml (never overwritten)
-	@mkdir -p "$(DAGSTER_HOME)"
-	@test -f "$(DAGSTER_HOME)/dagster.yaml" || cp dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
+$(BIN)/.installed-dev: pyproject.toml constraints.txt
+	test -x $(BIN)/python || { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install -q --upgrade pip; }
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $(BIN)/.installed-runtime $@
+
+install: $(BIN)/.installed-runtime
+
+install-dev: $(BIN)/.installed-dev
 
 demo: install
 	$(BIN)/trademl demo
 
 ui: install
-	$(BIN)/trademl ui
+	$(BIN)/trademl ui --host $(HOST) --port $(PORT)
 
-test: install
+test: install-dev
 	$(BIN)/dagster definitions validate -m trademl_jobs.definitions
 	$(BIN)/python -m pytest
 
-bench: install
+bench: install-dev
 	for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean:

@@ -13,7 +13,7 @@ import socket
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import yaml
@@ -136,13 +136,102 @@ class Settings:
         return self.data_root / "exports"
 
 
+USER_CONFIG_KEYS = ("data_root", "dagster_home")
+CHECKOUT_DEFAULT = "checkout default"
+# Path settings: (the Settings field, its environment variable, its default relative to the checkout).
+_PATH_SETTINGS = (("data_root", "TRADEML_DATA_ROOT", "data_layer"), ("dagster_home", "DAGSTER_HOME", ".dagster_home"))
+_PATH_VARIABLES = ("TRADEML_DATA_ROOT", "DAGSTER_HOME", "TRADEML_CONFIG_DIR")
+# Relative values found in the environment: variable -> (value as given, directory resolved in, absolute path).
+_RESOLVED_RELATIVE: dict[str, tuple[str, str, str]] = {}
+
+
+def user_config_path() -> Path:
+    """The optional user config: $XDG_CONFIG_HOME/trademl/config.yml (default ~/.config/trademl/config.yml).
+
+    It may set `data_root` and `dagster_home` (relative values resolve against the file's own
+    folder), so every checkout and every working directory of one user shares one lake.
+    """
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base).expanduser() / "trademl" / "config.yml"
+
+
+def user_config() -> dict[str, Any]:
+    """The user config's mapping ({} when the file does not exist); unknown keys are an error."""
+    path = user_config_path()
+    if not path.is_file():
+        return {}
+    doc = _read_yaml(path)
+    unknown = sorted(set(doc) - set(USER_CONFIG_KEYS))
+    if unknown:
+        raise ValueError(f"user config {path}: unknown key(s) {', '.join(unknown)}; known: {', '.join(USER_CONFIG_KEYS)}")
+    return doc
+
+
+def resolve_relative_path_variables() -> list[str]:
+    """Make relative TRADEML_DATA_ROOT / DAGSTER_HOME / TRADEML_CONFIG_DIR absolute, once, in os.environ.
+
+    A relative value is resolved against the current directory the first time it is seen and
+    written back, so a later chdir, `dagster dev` (started in the checkout) and every subprocess
+    use the same folder. Returns one sentence per variable resolved now (the CLI prints them).
+    """
+    notes = []
+    for var in _PATH_VARIABLES:
+        raw = os.environ.get(var)
+        if not raw or Path(raw).expanduser().is_absolute():
+            continue
+        cwd = os.getcwd()
+        absolute = str(Path(raw).expanduser().resolve())
+        _RESOLVED_RELATIVE[var] = (raw, cwd, absolute)
+        os.environ[var] = absolute
+        notes.append(f"{var}={raw} is relative: using {absolute} (resolved against {cwd})")
+    return notes
+
+
+def path_sources() -> dict[str, tuple[Path, str]]:
+    """Each path setting (`data_root`, `dagster_home`, `config_dir`) with where it came from:
+    "env VAR" (plus the relative value it was resolved from), "user config <file>" or "checkout default".
+
+    Precedence: environment variable > user config (`user_config_path()`) > the checkout
+    (REPO_ROOT/data_layer, REPO_ROOT/.dagster_home, REPO_ROOT/configs), never the current directory.
+    """
+    resolve_relative_path_variables()
+    doc = user_config()
+    out: dict[str, tuple[Path, str]] = {}
+    for key, var, default in _PATH_SETTINGS:
+        if os.environ.get(var):
+            out[key] = (Path(os.environ[var]).expanduser().resolve(), _env_source(var))
+        elif doc.get(key):
+            path = user_config_path()
+            out[key] = ((path.parent / Path(str(doc[key])).expanduser()).resolve(), f"user config {path}")
+        else:
+            out[key] = (REPO_ROOT / default, CHECKOUT_DEFAULT)
+    env_dir = os.environ.get("TRADEML_CONFIG_DIR")
+    out["config_dir"] = (
+        (Path(env_dir).resolve(), _env_source("TRADEML_CONFIG_DIR")) if env_dir else (REPO_ROOT / "configs", CHECKOUT_DEFAULT)
+    )
+    return out
+
+
+def _env_source(var: str) -> str:
+    """`env VAR`, naming the relative value and directory when this process resolved it."""
+    raw, cwd, absolute = _RESOLVED_RELATIVE.get(var, ("", "", ""))
+    if absolute and os.environ.get(var) == absolute:
+        return f"env {var} (relative {raw!r}, resolved against {cwd})"
+    return f"env {var}"
+
+
 def settings() -> Settings:
-    """Read TRADEML_ENV, TRADEML_DATA_ROOT, DAGSTER_HOME, DB_URI, TRADEML_VENDOR and EDGE_NODE_ID."""
+    """Read TRADEML_ENV, TRADEML_DATA_ROOT, DAGSTER_HOME, DB_URI, TRADEML_VENDOR and EDGE_NODE_ID.
+
+    The data root and the Dagster home come from `path_sources()`: environment, else the user
+    config, else the checkout's data_layer/ and .dagster_home/ — the same folders whatever the
+    current directory (`trademl where` prints them and their sources).
+    """
     env = os.environ.get("TRADEML_ENV", "local")
     if env not in ENVIRONMENTS:
         raise ValueError(f"TRADEML_ENV={env!r} is not one of {ENVIRONMENTS}")
-    data_root = Path(os.environ.get("TRADEML_DATA_ROOT", "./data_layer")).expanduser().resolve()
-    dagster_home = Path(os.environ.get("DAGSTER_HOME", "./.dagster_home")).expanduser().resolve()
+    paths = path_sources()
+    data_root, dagster_home = paths["data_root"][0], paths["dagster_home"][0]
     default_db = f"sqlite:///{data_root / 'control' / 'node.sqlite'}"
     return Settings(
         env=env,
@@ -158,3 +247,30 @@ def env_flag(name: str, default: bool = False) -> bool:
     """A boolean environment flag ("1", "true", "yes" are true)."""
     raw = os.environ.get(name)
     return default if raw is None else raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+_REQUIRED: Any = object()
+
+
+def config_value(
+    doc: Mapping[str, Any], key: str, kind: Callable[[Any], T], *, name: str, path: str = "", default: Any = _REQUIRED
+) -> T:
+    """`kind(doc[key])`: one field of a typed config, for the `from_config` of its frozen dataclass.
+
+    `name` is the config ("edge" for configs/edge.yml) and `path` the dotted place of `doc` in it
+    ("budgets.alpaca"), so a missing or malformed field raises one ValueError naming file and field:
+    ``configs/edge.yml budgets.alpaca.burst: expected float, got 'many'``. An absent or null field
+    gives `default` when one is given.
+    """
+    where = f"configs/{name}.yml {path + '.' if path else ''}{key}"
+    if not isinstance(doc, Mapping):
+        raise ValueError(f"configs/{name}.yml {path or 'top level'}: expected a mapping, got {doc!r}")
+    value = doc.get(key)
+    if value is None:
+        if default is _REQUIRED:
+            raise ValueError(f"{where} is missing")
+        return default
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: expected {getattr(kind, '__name__', 'a valid value')}, got {value!r}") from None

@@ -47,7 +47,7 @@ def build_qc_check(table: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=key,
         name=CHECK_NAME,
-        partitions_def=session_partitions,
+        partitions_def=session_partitions(),
         blocking=True,
         description=f"GREEN/AMBER/RED coverage of {spec.name} per session (partition_status ledger)",
     )

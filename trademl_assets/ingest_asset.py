@@ -1,9 +1,18 @@
-"""Factory for the session-partitioned raw and reference assets: one trademl.data.ingest call each."""
+"""Factory for the session-partitioned raw and reference assets: one trademl.data.ingest call each.
+
+Pools: a Dagster pool is a static property of an op (the execution plan reads
+`node.definition.pool`; neither run config nor tags can change it per run), and a vendor's pool
+caps how many ingest steps hit that vendor at once (configs/edge.yml `pools`). So the assets are
+built *for* a vendor: `build_ingest_asset(dataset, vendor=...)` puts them in `vendor_pool(vendor)`,
+and `trademl_jobs.definitions.build_definitions(vendor)` builds one set of definitions per vendor
+setting, binding the same vendor into the `vendor` resource so pool and connector always agree.
+Nothing is read from the environment here: the code location passes TRADEML_VENDOR when Dagster
+loads it, the CLI the vendor it was given.
+"""
 
 
 import dagster as dg
 
-from trademl.config import settings
 from trademl.data.ingest import ingest
 from trademl.schemas import table_spec
 from trademl_assets.partitions import session_partitions
@@ -28,18 +37,21 @@ def asset_key_for(table: str) -> dg.AssetKey:
     return dg.AssetKey(table.split("/"))
 
 
-def build_ingest_asset(dataset: str, *, deps: tuple[str, ...] = (), description: str = "") -> dg.AssetsDefinition:
-    """A single-run-backfill asset that ingests `dataset` for its partition range."""
+def build_ingest_asset(
+    dataset: str, *, vendor: str, deps: tuple[str, ...] = (), description: str = ""
+) -> dg.AssetsDefinition:
+    """A single-run-backfill asset that ingests `dataset` for its partition range, in the pool of
+    `vendor` (a TRADEML_VENDOR value: "alpaca,massive" -> "alpaca", "auto" -> "auto")."""
     spec = table_spec(dataset)
     key = asset_key_for(spec.name)
 
     @dg.asset(
         key=key,
         group_name=spec.layer,
-        partitions_def=session_partitions,
+        partitions_def=session_partitions(),
         backfill_policy=dg.BackfillPolicy.single_run(),
         deps=[asset_key_for(table_spec(d).name) for d in deps],
-        pool=vendor_pool(settings().vendor),
+        pool=vendor_pool(vendor),
         kinds={"parquet"},
         description=description or spec.description,
         metadata={"table": spec.name, "dataset": dataset, "partition_column": spec.partition_column},

@@ -5,11 +5,13 @@ import dagster as dg
 from trademl_assets.checks import build_qc_check
 from trademl_assets.ingest_asset import build_ingest_asset
 
-equities_bars = build_ingest_asset("equities_eod", deps=("universe",))
-equities_minute = build_ingest_asset("equities_minute", deps=("universe",))
-options_nbbo = build_ingest_asset("options_chains", deps=("universe",))
-macros_fred = build_ingest_asset("macros_fred")
 
-raw_assets = [equities_bars, equities_minute, options_nbbo, macros_fred]
-
-defs = dg.Definitions(assets=raw_assets, asset_checks=[build_qc_check(a.key.to_user_string()) for a in raw_assets])
+def build_defs(vendor: str) -> dg.Definitions:
+    """The raw assets (in `vendor`'s pool, see ingest_asset.py) and their per-session QC checks."""
+    assets = [
+        build_ingest_asset("equities_eod", vendor=vendor, deps=("universe",)),
+        build_ingest_asset("equities_minute", vendor=vendor, deps=("universe",)),
+        build_ingest_asset("options_chains", vendor=vendor, deps=("universe",)),
+        build_ingest_asset("macros_fred", vendor=vendor),
+    ]
+    return dg.Definitions(assets=assets, asset_checks=[build_qc_check(a.key.to_user_string()) for a in assets])

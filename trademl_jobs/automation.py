@@ -1,31 +1,33 @@
 """Whether schedules and sensors start RUNNING or STOPPED (configs/runs.yml `automation.default`,
-overridden by TRADEML_AUTOMATION=on|off). Dagster applies a default status only until someone
-toggles the schedule or sensor in the UI; the instance keeps that choice."""
+overridden by TRADEML_AUTOMATION=on|off, or by an explicit setting such as `trademl ui --automation`).
+Dagster applies a default status only until someone toggles the schedule or sensor in the UI; the
+instance keeps that choice. The switch is read when the definitions are built
+(`trademl_jobs.definitions.defs`), never at import."""
 
 import os
 
 import dagster as dg
 
-from trademl.config import load_config
-
-_VALUES = {"on": True, "off": False}
+from trademl_jobs.run_settings import AUTOMATION_VALUES, run_settings
 
 
-def automation_on() -> bool:
-    """True unless automation is switched off; ValueError naming the setting for anything but on/off."""
-    raw = os.environ.get("TRADEML_AUTOMATION")
-    source = "TRADEML_AUTOMATION"
+def automation_on(setting: str | None = None) -> bool:
+    """True unless automation is switched off: `setting` when given, else TRADEML_AUTOMATION, else
+    configs/runs.yml; ValueError naming the source for anything but on/off."""
+    raw, source = setting, "--automation"
     if raw is None:
-        raw, source = str(load_config("runs").get("automation", {}).get("default", "on")), "configs/runs.yml automation.default"
+        raw, source = os.environ.get("TRADEML_AUTOMATION"), "TRADEML_AUTOMATION"
+    if raw is None:
+        return run_settings().automation_default
     value = raw.strip().lower()
-    if value not in _VALUES:
+    if value not in AUTOMATION_VALUES:
         raise ValueError(f"{source} must be 'on' or 'off', got {raw!r}")
-    return _VALUES[value]
+    return AUTOMATION_VALUES[value]
 
 
-def sensor_status() -> dg.DefaultSensorStatus:
-    return dg.DefaultSensorStatus.RUNNING if automation_on() else dg.DefaultSensorStatus.STOPPED
+def sensor_status(on: bool) -> dg.DefaultSensorStatus:
+    return dg.DefaultSensorStatus.RUNNING if on else dg.DefaultSensorStatus.STOPPED
 
 
-def schedule_status() -> dg.DefaultScheduleStatus:
-    return dg.DefaultScheduleStatus.RUNNING if automation_on() else dg.DefaultScheduleStatus.STOPPED
+def schedule_status(on: bool) -> dg.DefaultScheduleStatus:
+    return dg.DefaultScheduleStatus.RUNNING if on else dg.DefaultScheduleStatus.STOPPED

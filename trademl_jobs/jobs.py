@@ -6,13 +6,12 @@ import datetime as dt
 import dagster as dg
 
 from trademl.data import backfill, exports, qc_probe
-from trademl_assets.partitions import session_partitions
 from trademl_resources import ControlDbResource, LakeResource, VendorResource
 
 ingest_job = dg.define_asset_job(
     "ingest_job",
     selection=dg.AssetSelection.groups("raw", "reference"),
-    partitions_def=session_partitions,
+    # partitions: the selected assets' session partitions (trademl_assets/partitions.py), built with them
     description="Raw and reference ingest for a session range (launched by the queue worker sensor).",
 )
 

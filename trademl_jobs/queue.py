@@ -10,7 +10,8 @@ from trademl import calendar
 
 from trademl.data import backfill, control, qc
 from trademl.schemas import table_spec
-from trademl_assets.ingest_asset import asset_key_for
+from trademl_assets.ingest_asset import IngestConfig, asset_key_for
+from trademl_jobs.jobs import QcProbeConfig
 
 TASK_TAG = "trademl/task_id"
 KIND_TAG = "trademl/task_kind"
@@ -35,29 +36,38 @@ def lease_run_key(task: backfill.Task) -> str:
     return f"task-{task.id}-attempt-{task.attempts}-lease-{stamp}"
 
 
+def ingest_run_config(keys: list[dg.AssetKey], symbols: list[str] | None) -> dg.RunConfig:
+    """An ingest run's config: each asset's op narrowed to `symbols` (no op config when None or empty)."""
+    if not symbols:
+        return dg.RunConfig()
+    return dg.RunConfig(ops={key.to_python_identifier(): IngestConfig(symbols=list(symbols), series=[]) for key in keys})
+
+
+def probe_run_config(task: backfill.Task) -> dg.RunConfig:
+    """A QC_PROBE task's run config: the probe op over the task's closed session range (one symbol or all)."""
+    first, last = task_range(task)
+    symbols = [task.symbol] if task.symbol and task.symbol != "*" else []
+    return dg.RunConfig(ops={"qc_probe_op": QcProbeConfig(dataset=task.dataset, start=first, end=last, symbols=symbols)})
+
+
 def run_request_for_task(task: backfill.Task, engine: Engine) -> dg.RunRequest:
     """One single-run range materialization of the task's table (its check runs with it), narrowed
     to `backfill.task_symbols` (a symbol-less GAP task re-fetches only the symbols still RED); a
     QC_PROBE task is one run of the probe job over the task's sessions instead."""
     first, last = task_range(task)
     if task.kind == "QC_PROBE":
-        symbols = [task.symbol] if task.symbol and task.symbol != "*" else []
         return dg.RunRequest(
             run_key=lease_run_key(task),
             job_name=PROBE_JOB,
-            run_config={"ops": {"qc_probe_op": {"config": {"dataset": task.dataset, "start": first, "end": last, "symbols": symbols}}}},
+            run_config=probe_run_config(task),
             tags={TASK_TAG: str(task.id), KIND_TAG: task.kind},
         )
     key = asset_key_for(table_spec(task.dataset).name)
-    op_config = {}
-    symbols = backfill.task_symbols(engine, task)
-    if symbols:
-        op_config = {"ops": {key.to_python_identifier(): {"config": {"symbols": symbols, "series": []}}}}
     return dg.RunRequest(
         run_key=lease_run_key(task),
         job_name=INGEST_JOB,
         asset_selection=[key],
-        run_config=op_config,
+        run_config=ingest_run_config([key], backfill.task_symbols(engine, task)),
         tags={RANGE_START: first, RANGE_END: last, TASK_TAG: str(task.id), KIND_TAG: task.kind},
     )
 

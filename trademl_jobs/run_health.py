@@ -31,8 +31,8 @@ from dagster._core.execution.plan.instance_concurrency_context import InstanceCo
 from dagster._core.launcher import DefaultRunLauncher
 from dagster._core.storage.runs import InMemoryRunStorage, SqliteRunStorage
 
-from trademl.config import load_config
 from trademl.data.liveness import Liveness, ProcessStamp, pid_alive_since
+from trademl_jobs.run_settings import run_settings
 
 log = logging.getLogger("trademl.runs")
 
@@ -47,11 +47,6 @@ _UNFINISHED = [
     dg.DagsterRunStatus.CANCELING,
 ]
 _RUN_BATCH = 1000
-
-
-def run_settings() -> dict:
-    """configs/runs.yml (reaper and wait settings)."""
-    return load_config("runs")
 
 
 def process_tags() -> dict[str, str]:
@@ -134,7 +129,7 @@ def _fail(instance: dg.DagsterInstance, run: dg.DagsterRun, reason: str) -> None
 def reap_dead_runs(instance: dg.DagsterInstance) -> ReapReport:
     """Mark runs whose process is gone FAILED (with the reason) and free their slots and pending claims;
     free the leftover claims of finished or deleted runs after `reaper.finished_run_slot_grace_seconds`."""
-    cfg = run_settings()["reaper"]
+    cfg = run_settings().reaper
     report = ReapReport()
     me = ProcessStamp.current()
     claims = pool_claims(instance)
@@ -144,7 +139,7 @@ def reap_dead_runs(instance: dg.DagsterInstance) -> ReapReport:
 
     for record in instance.get_run_records(dg.RunsFilter(statuses=_UNFINISHED), limit=_RUN_BATCH):
         run = record.dagster_run
-        alive, process = run_liveness(instance, run, float(cfg["run_start_pid_slack_seconds"]))
+        alive, process = run_liveness(instance, run, cfg.run_start_pid_slack_seconds)
         if alive is not Liveness.DEAD:
             continue
         current = instance.get_run_by_id(run.run_id)
@@ -161,7 +156,7 @@ def reap_dead_runs(instance: dg.DagsterInstance) -> ReapReport:
         report.failed[run.run_id] = reason
         log.warning(f"reaped run {run.run_id}: {reason}")
 
-    grace = float(cfg["finished_run_slot_grace_seconds"])
+    grace = cfg.finished_run_slot_grace_seconds
     leftover = [r for r in pools_of if r not in report.failed]
     if leftover:
         records = {r.dagster_run.run_id: r for r in instance.get_run_records(dg.RunsFilter(run_ids=leftover), limit=len(leftover))}
@@ -190,7 +185,7 @@ def reap_before_launch(instance: dg.DagsterInstance) -> ReapReport | None:
 
 
 @dg.sensor(
-    minimum_interval_seconds=int(run_settings()["reaper"]["sensor_interval_seconds"]),
+    minimum_interval_seconds=run_settings().reaper.sensor_interval_seconds,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Marks runs whose process is gone (killed, crashed, power loss) FAILED and frees their pool slots, "
     "so a dead run never blocks a live one (configs/runs.yml `reaper`).",
@@ -210,7 +205,7 @@ def _describe_holders(instance: dg.DagsterInstance, pool: str, claims: list[Clai
         if run is None:
             out.append(f"run {run_id} (deleted)")
             continue
-        alive, process = run_liveness(instance, run, float(run_settings()["reaper"]["run_start_pid_slack_seconds"]))
+        alive, process = run_liveness(instance, run, run_settings().reaper.run_start_pid_slack_seconds)
         out.append(f"run {run_id} ({run.job_name}, {run.status.value}, {process}, {alive.value})")
     return ", ".join(out)
 
@@ -219,13 +214,13 @@ class RunWatch:
     """Watches one in-process run from a background thread (see the module docstring)."""
 
     def __init__(self, instance: dg.DagsterInstance, run_id: str):
-        cfg = run_settings()["wait"]
+        cfg = run_settings().wait
         self.instance, self.run_id = instance, run_id
-        self.poll = float(cfg["poll_seconds"])
-        self.report_every = float(cfg["report_every_seconds"])
-        self.report_after = float(cfg.get("report_after_seconds", 0.0))
-        self.reap_every = float(cfg["reap_every_seconds"])
-        self.grace = float(cfg["interrupt_grace_seconds"])
+        self.poll = cfg.poll_seconds
+        self.report_every = cfg.report_every_seconds
+        self.report_after = cfg.report_after_seconds
+        self.reap_every = cfg.reap_every_seconds
+        self.grace = cfg.interrupt_grace_seconds
         self.signum: int | None = None
         self._signal_at = 0.0
         self._stop = threading.Event()

@@ -5,6 +5,11 @@ partitions and check results) and never one run per session: a range is one run.
 tagged with the process that executes it and watched while it runs (trademl_jobs/run_health.py):
 dead runs are reaped before each launch, a step waiting for a pool slot says who holds it, and
 SIGINT/SIGTERM stop a waiting run at once.
+
+The vendor is an explicit argument (`vendor=`, a TRADEML_VENDOR value; None means the
+environment's, read at call time), as are the synthetic market's settings (`synthetic=`): the
+runner executes the jobs of `trademl_jobs.definitions.build_definitions(vendor, synthetic=...)`,
+so a run's pool and connector are the vendor's it was given. Run config is typed (`dg.RunConfig`).
 """
 
 from __future__ import annotations
@@ -19,15 +24,28 @@ from pathlib import Path
 import dagster as dg
 
 from trademl.data import backfill
-from trademl.config import REPO_ROOT, load_config, settings
+from trademl.config import REPO_ROOT, settings
+from trademl.data.edge import edge_settings
 from trademl.schemas import table_spec
 from trademl_assets.ingest_asset import asset_key_for
-from trademl_jobs.queue import PROBE_JOB, RANGE_END, RANGE_START, TASK_TAG, close_task, run_request_for_task, task_range
+from trademl_jobs.queue import (
+    INGEST_JOB,
+    PROBE_JOB,
+    RANGE_END,
+    RANGE_START,
+    TASK_TAG,
+    close_task,
+    ingest_run_config,
+    probe_run_config,
+    run_request_for_task,
+    task_range,
+)
 from trademl_jobs.run_health import process_tags, reap_before_launch, watch_run
+from trademl_resources.vendors import SyntheticResource
 
 CLI_TASK_TAG = "trademl/cli_task_id"  # not TASK_TAG: the run-status sensors leave CLI-closed tasks alone
 # Expected RED checks fail the run by design; the CLI reports them itself, the UI shows the details.
-_QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+_QUIET_LOGGERS = {"console": {"config": {"log_level": "CRITICAL"}}}
 
 
 def dagster_instance() -> dg.DagsterInstance:
@@ -47,9 +65,8 @@ def dagster_instance() -> dg.DagsterInstance:
 
 def apply_pool_limits(instance: dg.DagsterInstance) -> None:
     """Per-vendor pools (configs/edge.yml `pools`), as `dagster instance concurrency set <vendor> N` would."""
-    pools = load_config("edge").get("pools", {})
-    for pool, limit in pools.items():
-        instance.event_log_storage.set_concurrency_slots(pool, int(limit))
+    for pool, limit in edge_settings().pools.items():
+        instance.event_log_storage.set_concurrency_slots(pool, limit)
 
 
 @dataclass
@@ -61,6 +78,18 @@ class RangeRun:
     seconds: float
 
 
+def job_for(name: str, vendor: str | None = None, synthetic: SyntheticResource | None = None) -> dg.JobDefinition:
+    """Job `name` of the definitions built for `vendor` (None: TRADEML_VENDOR now) and `synthetic`."""
+    from trademl_jobs.definitions import build_definitions
+
+    return build_definitions(vendor or settings().vendor, synthetic=synthetic).resolve_job_def(name)
+
+
+def quiet(config: dg.RunConfig) -> dg.RunConfig:
+    """`config` with Dagster's console logger silenced (the CLI prints its own summary)."""
+    return dg.RunConfig(ops=config.ops, resources=config.resources, loggers=_QUIET_LOGGERS, execution=config.execution)
+
+
 def materialize_range(
     instance: dg.DagsterInstance,
     datasets: list[str],
@@ -69,39 +98,45 @@ def materialize_range(
     *,
     symbols: list[str] | None = None,
     extra_tags: dict[str, str] | None = None,
+    vendor: str | None = None,
+    synthetic: SyntheticResource | None = None,
 ) -> RangeRun:
-    """One single-run materialization of `datasets` over sessions [first, last] (checks included)."""
-    from trademl_jobs.definitions import defs
-
+    """One single-run materialization of `datasets` over sessions [first, last] (checks included),
+    from `vendor` (None: TRADEML_VENDOR), optionally narrowed to `symbols`."""
     keys = [asset_key_for(table_spec(d).name) for d in datasets]
-    run_config: dict = dict(_QUIET)
-    if symbols:
-        run_config["ops"] = {k.to_python_identifier(): {"config": {"symbols": list(symbols), "series": []}} for k in keys}
     return _execute(
         instance,
-        defs.resolve_job_def("ingest_job"),
+        job_for(INGEST_JOB, vendor, synthetic),
         asset_selection=keys,
-        run_config=run_config,
+        run_config=quiet(ingest_run_config(keys, symbols)),
         tags={RANGE_START: first, RANGE_END: last, **(extra_tags or {})},
     )
 
 
-def run_task(instance: dg.DagsterInstance, task: backfill.Task, extra_tags: dict[str, str] | None = None) -> RangeRun:
+def run_task(
+    instance: dg.DagsterInstance,
+    task: backfill.Task,
+    extra_tags: dict[str, str] | None = None,
+    *,
+    vendor: str | None = None,
+    synthetic: SyntheticResource | None = None,
+) -> RangeRun:
     """The run a queue task stands for: a range materialization (over `backfill.task_symbols`: a
     symbol-less GAP task re-fetches only the symbols still RED), or for QC_PROBE one probe-job run."""
-    from trademl_jobs.definitions import defs
     from trademl.data.control import control_engine
 
     engine = control_engine(settings().db_uri)
     if task.kind != "QC_PROBE":
         first, last = task_range(task)
         symbols = backfill.task_symbols(engine, task)
-        return materialize_range(instance, [task.dataset], first, last, symbols=symbols, extra_tags=extra_tags)
+        return materialize_range(
+            instance, [task.dataset], first, last, symbols=symbols, extra_tags=extra_tags, vendor=vendor, synthetic=synthetic
+        )
     request = run_request_for_task(task, engine)
     return _execute(
         instance,
-        defs.resolve_job_def(PROBE_JOB),
-        run_config={**request.run_config, **_QUIET},
+        job_for(PROBE_JOB, vendor, synthetic),
+        run_config=quiet(probe_run_config(task)),
         # Not TASK_TAG: the run-status sensors must leave a task this caller closes itself alone.
         tags={**{k: v for k, v in request.tags.items() if k != TASK_TAG}, **(extra_tags or {})},
     )
@@ -133,17 +168,19 @@ def check_evaluations(
     return out
 
 
-def execute_tasks(instance: dg.DagsterInstance, owner: str):
-    """An `execute` callable for backfill_run: one range run per leased task, then close the task."""
-    from trademl.config import settings as _settings
+def execute_tasks(
+    instance: dg.DagsterInstance, owner: str, *, vendor: str | None = None, synthetic: SyntheticResource | None = None
+):
+    """An `execute` callable for backfill_run: one range run per leased task (from `vendor`, None:
+    TRADEML_VENDOR), then close the task."""
     from trademl.data.control import control_engine
 
-    engine = control_engine(_settings().db_uri)
+    engine = control_engine(settings().db_uri)
 
     def _execute(tasks: list[backfill.Task]) -> list[str]:
         verdicts = []
         for task in tasks:
-            run = run_task(instance, task, extra_tags={CLI_TASK_TAG: str(task.id)})
+            run = run_task(instance, task, extra_tags={CLI_TASK_TAG: str(task.id)}, vendor=vendor, synthetic=synthetic)
             verdicts.append(close_task(engine, task.id, owner, run.success, run.run_id))
         return verdicts
 

@@ -3,6 +3,8 @@
 The queue worker's leases are short (configs/backfill.yml ``queue.lease_ttl_seconds``): at every
 tick it renews the leases of its tasks whose Dagster run is not finished, and lets the others
 expire, so a task whose run died without a status event returns to PENDING about one TTL later.
+`build_sensors(automation)` builds them with their default status (trademl_jobs/automation.py),
+so nothing is read from the environment at import.
 """
 
 
@@ -34,13 +36,7 @@ def renew_live_leases(instance: dg.DagsterInstance, engine: Engine, ttl_seconds:
     return renewed, len(mine) - renewed
 
 
-@dg.sensor(
-    jobs=[ingest_job, qc_probe_job],
-    minimum_interval_seconds=30,
-    default_status=sensor_status(),
-    description="Renews the leases of tasks whose run is alive, then leases backfill_queue tasks by (priority, created_at) within vendor budgets and launches one range run per task.",
-)
-def queue_worker_sensor(context: dg.SensorEvaluationContext, control_db: ControlDbResource):
+def _lease_and_launch(context: dg.SensorEvaluationContext, control_db: ControlDbResource):
     engine = control_db.engine()
     ttl = backfill.lease_settings().ttl_seconds
     renewed, left = renew_live_leases(context.instance, engine, ttl)
@@ -63,20 +59,35 @@ def _close(context: dg.RunStatusSensorContext, control_db: ControlDbResource, ok
     return dg.SkipReason(f"task {task_id} -> {verdict}")
 
 
-@dg.run_status_sensor(
-    run_status=dg.DagsterRunStatus.SUCCESS,
-    monitored_jobs=[ingest_job, qc_probe_job],
-    default_status=sensor_status(),
-    description="Marks a queue task DONE (or FAILED with backoff if sessions stayed RED) when its run succeeds.",
-)
-def task_success_sensor(context: dg.RunStatusSensorContext, control_db: ControlDbResource):
+def _close_succeeded(context: dg.RunStatusSensorContext, control_db: ControlDbResource):
     return _close(context, control_db, True)
 
 
-@dg.run_failure_sensor(
-    monitored_jobs=[ingest_job, qc_probe_job],
-    default_status=sensor_status(),
-    description="Marks a queue task FAILED with exponential backoff (or DONE if its sessions are GREEN after all) when its run fails.",
-)
-def task_failure_sensor(context: dg.RunFailureSensorContext, control_db: ControlDbResource):
+def _close_failed(context: dg.RunFailureSensorContext, control_db: ControlDbResource):
     return _close(context, control_db, False)
+
+
+def build_sensors(automation: bool) -> list[dg.SensorDefinition]:
+    """The queue worker and the two run-status sensors closing its tasks, RUNNING when `automation` is on."""
+    status = sensor_status(automation)
+    worker = dg.sensor(
+        name="queue_worker_sensor",
+        jobs=[ingest_job, qc_probe_job],
+        minimum_interval_seconds=30,
+        default_status=status,
+        description="Renews the leases of tasks whose run is alive, then leases backfill_queue tasks by (priority, created_at) within vendor budgets and launches one range run per task.",
+    )(_lease_and_launch)
+    success = dg.run_status_sensor(
+        name="task_success_sensor",
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        monitored_jobs=[ingest_job, qc_probe_job],
+        default_status=status,
+        description="Marks a queue task DONE (or FAILED with backoff if sessions stayed RED) when its run succeeds.",
+    )(_close_succeeded)
+    failure = dg.run_failure_sensor(
+        name="task_failure_sensor",
+        monitored_jobs=[ingest_job, qc_probe_job],
+        default_status=status,
+        description="Marks a queue task FAILED with exponential backoff (or DONE if its sessions are GREEN after all) when its run fails.",
+    )(_close_failed)
+    return [worker, success, failure]

@@ -24,12 +24,15 @@ from trademl_resources.vendors import (
     FmpResource,
     FredResource,
     MassiveResource,
+    SyntheticResource,
     VENDOR_RESOURCES,
 )
 
 
 class VendorResource(dg.ConfigurableResource):
-    """Which vendor serves the raw and reference assets; empty `vendor` means TRADEML_VENDOR (default synthetic).
+    """Which vendor serves the raw and reference assets; empty `vendor` means TRADEML_VENDOR (default
+    synthetic) read when the connector is built. `trademl_jobs.definitions.build_definitions` sets it
+    to the vendor the definitions are built for, so the assets' pool and the resource agree.
 
     Keys are never part of this resource nor of the per-vendor ones: connectors read them from
     the environment. The per-vendor fields are optional nested resources.
@@ -43,6 +46,7 @@ class VendorResource(dg.ConfigurableResource):
     alpha_vantage: AlphaVantageResource | None = None
     fmp: FmpResource | None = None
     files: FilesResource | None = None
+    synthetic: SyntheticResource | None = None
 
     @property
     def name(self) -> str:

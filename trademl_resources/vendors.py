@@ -13,11 +13,12 @@ use; give it these resources as fields and the router builds those providers fro
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import dagster as dg
 from pydantic import field_validator
 
+from trademl.config import settings
 from trademl.data.connectors.alpaca import ALPACA_FEEDS, AlpacaConnector
 from trademl.data.connectors.alpha_vantage import AlphaVantageConnector
 from trademl.data.connectors.files import FilesConnector
@@ -26,6 +27,9 @@ from trademl.data.connectors.fmp import FmpConnector
 from trademl.data.connectors.fred import AlfredConnector, FredConnector
 from trademl.data.connectors.http_vendor import HttpVendorConnector
 from trademl.data.connectors.massive import MassiveConnector
+
+if TYPE_CHECKING:
+    from trademl.data.connectors.synthetic import SyntheticConnector
 
 
 class HttpVendorResource(dg.ConfigurableResource):
@@ -115,6 +119,22 @@ class FilesResource(dg.ConfigurableResource):
         return FilesConnector(root=self.root or None)
 
 
+class SyntheticResource(dg.ConfigurableResource):
+    """The embedded synthetic market. `n_symbols` and `signal_strength` are this deployment's
+    defaults (e.g. `trademl demo` passes configs/demo.yml's); TRADEML_SYNTHETIC_N_SYMBOLS /
+    TRADEML_SYNTHETIC_SIGNAL_STRENGTH still override them, and unset fields mean configs/synthetic.yml."""
+
+    n_symbols: int | None = None
+    signal_strength: float | None = None
+
+    def connector(self) -> SyntheticConnector:
+        """The synthetic connector, its outage state under the data root (read at call time)."""
+        from trademl.data.connectors.synthetic import SyntheticConnector  # simulated market: imported when used
+
+        defaults = {k: v for k, v in (("n_symbols", self.n_symbols), ("signal_strength", self.signal_strength)) if v is not None}
+        return SyntheticConnector.from_settings(settings().data_root, defaults=defaults)
+
+
 # The one list of per-vendor resources: `trademl_jobs/definitions.py` binds one of each under its
 # name, and `VendorResource` builds those providers from them.
 VENDOR_RESOURCES: dict[str, type[dg.ConfigurableResource]] = {
@@ -125,4 +145,5 @@ VENDOR_RESOURCES: dict[str, type[dg.ConfigurableResource]] = {
     "alpha_vantage": AlphaVantageResource,
     "fmp": FmpResource,
     "files": FilesResource,
+    "synthetic": SyntheticResource,
 }

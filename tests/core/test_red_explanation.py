@@ -1,4 +1,4 @@
-"""explain_red: one line per reason a user can act on (which symbols, which sessions, why)."""
+"""red_explanation: each RED range of sessions named with its qc_code, vendor, symbols and reason."""
 
 from __future__ import annotations
 
@@ -6,58 +6,93 @@ import datetime as dt
 
 import pandas as pd
 
-from trademl.data.red_explanation import explain_red
+from trademl.data.red_explanation import describe_sessions, explain_red, red_ranges, symbol_span, with_vendor_reasons
 
 
-def _red(rows: list[tuple[str, str | None, str]]) -> pd.DataFrame:
+def _rows(rows: list[tuple], *, status: str = "RED", source: str = "v") -> pd.DataFrame:
+    """Ledger rows (dt, symbol, qc_code[, detail])."""
+    padded = [(*r, None) if len(r) == 3 else r for r in rows]
     return pd.DataFrame(
-        [(dt.date.fromisoformat(d), s, c) for d, s, c in rows], columns=["dt", "symbol", "qc_code"]
+        {
+            "dt": [dt.date.fromisoformat(r[0]) for r in padded],
+            "symbol": [r[1] for r in padded],
+            "qc_code": [r[2] for r in padded],
+            "detail": [r[3] for r in padded],
+            "status": status,
+            "source_name": source,
+        }
     )
 
 
-def test_vendor_reasons_are_grouped_into_one_line_with_their_session_span():
-    reasons = {d: "BEFORE_HISTORY: history starts 2018-01-02" for d in ("2017-12-27", "2017-12-28", "2017-12-29")}
-    lines = explain_red(_red([]), reasons, vendor="v", first="2017-12-27", last="2018-01-03")
-    assert lines == ["BEFORE_HISTORY: history starts 2018-01-02 (3 sessions 2017-12-27..2017-12-29)"]
+def test_contiguous_sessions_with_one_cause_are_one_range_naming_the_requested_symbols():
+    red = _rows([(d, None, "NO_DATA", "UNKNOWN_SYMBOL: not in the v universe") for d in ("2024-01-02", "2024-01-03", "2024-01-04")])
+    lines = explain_red(red, requested_symbols=["MSFT", "AAPL"])
+    assert lines == ["2024-01-02..2024-01-04: NO_DATA from v for AAPL, MSFT (UNKNOWN_SYMBOL: not in the v universe)"]
 
 
-def test_red_rows_without_a_vendor_reason_are_explained_by_qc_code_naming_symbols():
-    red = _red([("2025-03-03", "AAA", "MISSING_ROWS"), ("2025-03-04", "BBB", "MISSING_ROWS")])
-    lines = explain_red(red, {}, vendor="v", first="2025-03-03", last="2025-03-04")
-    assert lines == ["MISSING_ROWS for AAA, BBB: fewer rows than the session's expected bars (2 sessions 2025-03-03..2025-03-04)"]
+def test_a_gap_in_the_sessions_splits_the_range():
+    red = _rows([("2024-01-02", "A", "NO_DATA"), ("2024-01-03", "A", "NO_DATA"), ("2024-01-05", "A", "NO_DATA")])
+    ranges = red_ranges(red)
+    assert list(zip(ranges["first"], ranges["last"], ranges["sessions"])) == [("2024-01-02", "2024-01-03", 2), ("2024-01-05", "2024-01-05", 1)]
 
 
-def test_red_rows_of_a_session_the_vendor_explained_are_not_repeated():
-    red = _red([("2025-03-03", None, "VENDOR_OUTAGE")])
-    lines = explain_red(red, {"2025-03-03": "VENDOR_OUTAGE: 503 from v"}, vendor="v", first="2025-03-03", last="2025-03-03")
-    assert lines == ["VENDOR_OUTAGE: 503 from v (1 session 2025-03-03)"]
+def test_a_weekend_does_not_split_a_range_of_consecutive_sessions():
+    red = _rows([("2024-01-05", "A", "NO_DATA"), ("2024-01-08", "A", "NO_DATA")])
+    assert red_ranges(red)[["first", "last"]].values.tolist() == [["2024-01-05", "2024-01-08"]]
 
 
-def test_requested_symbols_with_no_stored_row_are_named():
-    lines = explain_red(
-        _red([]), {}, vendor="alpaca", first="2025-03-03", last="2025-03-04",
-        requested_symbols=["AAPL", "ZZZZ"], stored_symbols={"AAPL"},
+def test_symbols_with_the_same_range_and_cause_share_one_line():
+    red = _rows([(d, s, "MISSING_ROWS") for d in ("2025-03-03", "2025-03-04") for s in ("BBB", "AAA")])
+    (line,) = explain_red(red)
+    assert line == "2025-03-03..2025-03-04: MISSING_ROWS from v for AAA, BBB (fewer rows than the session's expected bars)"
+
+
+def test_the_vendor_reason_a_run_reported_explains_rows_without_detail_and_drops_a_repeated_code():
+    red = _rows([("2025-03-03", None, "VENDOR_OUTAGE")])
+    (line,) = explain_red(red, {"2025-03-03": "VENDOR_OUTAGE: 503 from v"})
+    assert line == "2025-03-03: VENDOR_OUTAGE from v (503 from v)"
+
+
+def test_the_ledger_detail_wins_over_the_run_reason():
+    red = _rows([("2025-03-03", None, "NO_DATA", "BEFORE_HISTORY: history starts 2018-01-02")])
+    (line,) = explain_red(red, {"2025-03-03": "NO_DATA: vendor returned no rows"})
+    assert line.endswith("(BEFORE_HISTORY: history starts 2018-01-02)")
+
+
+def test_rows_that_are_not_red_are_not_explained():
+    assert explain_red(_rows([("2025-03-03", "A", "OK")], status="GREEN")) == []
+
+
+def test_long_symbol_lists_name_five_and_count_the_rest():
+    red = _rows([("2025-03-03", f"S{i}", "NO_DATA") for i in range(8)])
+    (line,) = explain_red(red)
+    assert "for S0, S1, S2, S3, S4 and 3 more (" in line
+
+
+def test_many_ranges_are_capped_with_a_count_of_the_rest():
+    days = ["2025-03-03", "2025-03-05", "2025-03-07", "2025-03-11"]  # no two consecutive sessions
+    lines = explain_red(_rows([(d, "A", "NO_DATA") for d in days]), max_lines=2)
+    assert len(lines) == 3 and lines[-1].startswith("and 2 more ranges")
+
+
+def test_vendor_reasons_go_to_the_detail_of_red_rows_only():
+    rows = pd.concat([_rows([("2025-03-03", "A", "NO_DATA")]), _rows([("2025-03-03", "B", "OK")], status="GREEN")], ignore_index=True)
+    out = with_vendor_reasons(rows, {"2025-03-03": "UNKNOWN_SYMBOL: not listed"})
+    assert out["detail"].tolist() == ["UNKNOWN_SYMBOL: not listed", None]
+
+
+def test_one_symbols_sessions_are_ranges_of_the_same_status_and_code():
+    rows = pd.concat(
+        [_rows([("2025-03-03", "A", "OK"), ("2025-03-04", "A", "OK")], status="GREEN"), _rows([("2025-03-05", None, "NO_DATA", "why")])],
+        ignore_index=True,
     )
-    assert lines == ["ZZZZ: alpaca returned no rows in 2025-03-03..2025-03-04 (not a symbol it lists, or not trading then)"]
+    ranges = describe_sessions(rows)
+    assert ranges[["first", "last", "sessions", "status", "qc_code", "whole_session"]].values.tolist() == [
+        ["2025-03-03", "2025-03-04", 2, "GREEN", "OK", False],
+        ["2025-03-05", "2025-03-05", 1, "RED", "NO_DATA", True],
+    ]
 
 
-def test_a_symbol_the_vendor_already_named_is_not_named_twice():
-    reasons = {"2025-03-03": "UNKNOWN_SYMBOL: no symbol ZZZZ"}
-    lines = explain_red(_red([]), reasons, vendor="v", first="2025-03-03", last="2025-03-03", requested_symbols=["ZZZZ"])
-    assert lines == ["UNKNOWN_SYMBOL: no symbol ZZZZ (1 session 2025-03-03)"]
-
-
-def test_long_symbol_lists_are_cut_to_five_names():
-    red = _red([("2025-03-03", f"S{i}", "NO_DATA") for i in range(8)])
-    (line,) = explain_red(red, {}, vendor="v", first="2025-03-03", last="2025-03-03")
-    assert "S0, S1, S2, S3, S4 (+3 more)" in line
-
-
-def test_most_widespread_reason_comes_first():
-    reasons = {"2025-03-03": "A: one", "2025-03-04": "B: two", "2025-03-05": "B: two"}
-    lines = explain_red(_red([]), reasons, vendor="v", first="2025-03-03", last="2025-03-05")
-    assert [line[0] for line in lines] == ["B", "A"]
-
-
-def test_nothing_to_explain_gives_no_lines():
-    assert explain_red(_red([]), {}, vendor="v", first="2025-03-03", last="2025-03-03", requested_symbols=["A"], stored_symbols=["A"]) == []
+def test_a_long_symbol_listing_is_shown_as_its_first_and_last():
+    assert symbol_span([f"SYN{i:03d}" for i in range(1, 51)]) == "SYN001..SYN050 (50 symbols)"
+    assert symbol_span(["B", "A"]) == "A, B"

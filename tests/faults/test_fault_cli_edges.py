@@ -92,7 +92,7 @@ def test_unknown_symbol_beside_known_ones_is_named_and_the_known_ones_are_stored
     proc = trademl("ingest", "--dataset", "equities_eod", "--start", "2025-03-03", "--end", "2025-03-04", "--symbols", "SYN001,ZZZZ")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     run_line = next(line for line in proc.stdout.splitlines() if line.startswith("run "))
-    assert "ZZZZ: synthetic returned no rows in 2025-03-03..2025-03-04" in run_line
+    assert "2025-03-03..2025-03-04: nothing stored for ZZZZ (not listed by synthetic on 2025-03-04" in run_line
     assert "GREEN 2" in proc.stdout  # SYN001 was stored and is complete
 
 
@@ -100,7 +100,7 @@ def test_range_before_the_vendor_history_fails_saying_where_history_starts(node)
     proc = trademl("ingest", "--dataset", "equities_eod", "--start", "2017-12-27", "--end", "2018-01-03")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     run_line = next(line for line in proc.stdout.splitlines() if line.startswith("run "))
-    assert "BEFORE_HISTORY: the synthetic market's history starts 2018-01-02 (3 sessions 2017-12-27..2017-12-29)" in run_line
+    assert "2017-12-27..2017-12-29: NO_DATA from synthetic (BEFORE_HISTORY: the synthetic market's history starts 2018-01-02)" in run_line
     assert "GREEN 2" in proc.stdout and "RED 3" in proc.stdout
 
 
@@ -135,8 +135,8 @@ def test_bad_log_level_from_the_environment_is_one_line(node):
 # ------------------------------------------------------------------------------------- automation switch
 _DEFAULT_STATUSES = (
     "import json, trademl_jobs.definitions as d;"
-    "print(json.dumps({**{s.name: s.default_status.value for s in d.defs.sensors},"
-    " **{s.name: s.default_status.value for s in d.defs.schedules}}))"
+    "print(json.dumps({**{s.name: s.default_status.value for s in d.defs().sensors},"
+    " **{s.name: s.default_status.value for s in d.defs().schedules}}))"
 )
 
 
@@ -169,3 +169,12 @@ def test_automation_setting_other_than_on_or_off_is_rejected(monkeypatch):
     monkeypatch.setenv("TRADEML_AUTOMATION", "maybe")
     with pytest.raises(ValueError, match="TRADEML_AUTOMATION must be 'on' or 'off', got 'maybe'"):
         automation_on()
+
+
+def test_explicit_automation_setting_wins_over_the_environment(monkeypatch):
+    from trademl_jobs.automation import automation_on
+
+    monkeypatch.setenv("TRADEML_AUTOMATION", "on")
+    assert automation_on("off") is False
+    with pytest.raises(ValueError, match="--automation must be 'on' or 'off', got 'later'"):
+        automation_on("later")

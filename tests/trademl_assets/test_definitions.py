@@ -6,7 +6,9 @@ import dagster as dg
 import pytest
 
 from trademl.schemas import DATASET_TABLES, TABLES
-from trademl_jobs.definitions import defs
+from trademl_jobs.definitions import defs as load_defs
+
+defs = load_defs()
 
 RAW = {"raw/equities_bars", "raw/equities_minute", "raw/options_nbbo", "raw/macros_fred"}
 REFERENCE = {t for t in TABLES if t.startswith("reference/")}
@@ -59,3 +61,12 @@ def test_definitions_carry_the_orchestration_loops():
         "task_success_sensor",
         "task_failure_sensor",
     } <= names
+
+
+def test_definitions_built_for_a_vendor_run_its_assets_in_its_pool_through_it():
+    from trademl_jobs.definitions import build_definitions
+
+    built = build_definitions("alpaca,massive")
+    (asset,) = [a for a in built.assets if a.key == dg.AssetKey(["raw", "equities_bars"])]
+    assert asset.op.pool == "alpaca"
+    assert built.resources["vendor"].vendor == "alpaca,massive"

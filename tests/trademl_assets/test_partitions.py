@@ -9,7 +9,7 @@ from trademl_assets.partitions import build_session_partitions, session_partitio
 
 
 def test_partition_keys_equal_xnys_sessions_2010_to_2025():
-    keys = session_partitions.get_partition_keys_in_range(
+    keys = session_partitions().get_partition_keys_in_range(
         __import__("dagster").PartitionKeyRange("2010-01-04", "2025-12-31")
     )
     expected = [d.strftime("%Y-%m-%d") for d in calendar.sessions("2010-01-04", "2025-12-31")]
@@ -24,6 +24,6 @@ def test_weekday_holidays_are_not_partitions():
 
 
 def test_partitions_start_on_configured_first_session():
-    first = session_partitions.get_first_partition_key()
+    first = session_partitions().get_first_partition_key()
     assert first == "2010-01-04"
     assert calendar.is_session(pd.Timestamp(first))

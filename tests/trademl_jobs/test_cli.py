@@ -36,9 +36,12 @@ def test_bad_input_is_an_error_message_not_a_traceback(node, capsys, argv, messa
 
 
 def test_status_json_has_the_documented_shape_on_an_empty_node(node, capsys):
+    from trademl.data.control import control_engine
+
+    control_engine(node["db_uri"])  # a node whose control db exists and holds nothing
     assert main(["status", "--json"]) == 0
     payload = json.loads(capsys.readouterr().out)
-    assert payload == {"tables": {}, "queue": {"PENDING": 0, "LEASED": 0, "DONE": 0, "FAILED": 0}, "leases": []}
+    assert payload == {"tables": {}, "details": {}, "queue": {"PENDING": 0, "LEASED": 0, "DONE": 0, "FAILED": 0}, "leases": []}
 
 
 def test_ingest_prints_colour_counts_of_the_range(node, capsys):

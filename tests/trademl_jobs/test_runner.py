@@ -32,3 +32,16 @@ def test_a_leased_probe_task_runs_as_the_probe_job_and_closes_itself(node):
     assert execute_tasks(instance, "cli-test")([task]) == ["DONE"]  # nothing GREEN yet: nothing to compare
     (run,) = instance.get_runs()
     assert run.job_name == "qc_probe_job" and "trademl/task_id" not in run.tags
+
+
+def test_a_range_run_ingests_from_the_vendor_it_is_given_not_the_environment(node, monkeypatch):
+    import pyarrow.compute as pc
+
+    from trademl.data.lake import Lake
+    from trademl_jobs.runner import materialize_range
+
+    monkeypatch.setenv("TRADEML_VENDOR", "alpaca")  # no keys: a run reading the environment would fail
+    run = materialize_range(dagster_instance(), ["equities_eod"], "2025-03-03", "2025-03-04", vendor="synthetic")
+    assert run.success
+    bars = Lake(node["data_root"]).read("raw/equities_bars", start="2025-03-03", end="2025-03-04", columns=["source_name"])
+    assert pc.unique(bars["source_name"]).to_pylist() == ["synthetic"]

@@ -8,13 +8,18 @@ import dagster as dg
 import pytest
 
 from trademl.data import control
-from trademl_jobs.definitions import defs
-from trademl_jobs.schedules import forward_ingest_schedule, maintenance_schedule
+from trademl_jobs.definitions import defs as load_defs
+from trademl_jobs.jobs import MaintenanceConfig
+from trademl_jobs.schedules import maintenance_run_config
 from trademl_resources import ControlDbResource
 from trademl.data.control import control_engine as _engine
 
 # Friday 2025-03-07 20:30 UTC = 15:30 New York, after Thursday's session is long complete.
 FRIDAY_AFTERNOON = dt.datetime(2025, 3, 7, 20, 30, tzinfo=dt.timezone.utc)
+
+defs = load_defs()
+forward_ingest_schedule = defs.resolve_schedule_def("forward_ingest_schedule")
+maintenance_schedule = defs.resolve_schedule_def("maintenance_schedule")
 
 
 @pytest.fixture
@@ -52,7 +57,8 @@ def test_forward_schedule_does_not_duplicate_tasks_on_the_next_tick(instance, no
 def test_maintenance_schedule_requests_the_nightly_export_of_its_day(instance):
     ctx = dg.build_schedule_context(instance=instance, scheduled_execution_time=dt.datetime(2025, 3, 8, 7, 30, tzinfo=dt.timezone.utc))
     (request,) = maintenance_schedule.evaluate_tick(ctx).run_requests
-    assert request.run_config == {"ops": {"maintenance_op": {"config": {"day": "2025-03-08"}}}}
+    assert request.run_config == dg.RunConfig(ops={"maintenance_op": MaintenanceConfig(day="2025-03-08")}).to_config_dict()
+    assert request.run_config["ops"] == {"maintenance_op": {"config": {"day": "2025-03-08"}}}
     assert request.run_key == "maintenance-2025-03-08"
 
 
@@ -67,16 +73,16 @@ def test_planner_schedules_run_the_audit_job_with_their_config(instance, node, n
 
 
 def test_maintenance_job_writes_the_nightly_export_of_its_day(instance, node):
-    config = {"ops": {"maintenance_op": {"config": {"day": "2025-03-08"}}}}
-    result = defs.resolve_job_def("maintenance_job").execute_in_process(run_config=config, instance=instance)
+    result = defs.resolve_job_def("maintenance_job").execute_in_process(run_config=maintenance_run_config("2025-03-08"), instance=instance)
     assert result.success
     out = node["data_root"] / "exports" / "nightly" / "2025-03-08"
     assert sorted(p.name for p in out.iterdir()) == ["backfill_queue.parquet", "coverage.json", "partition_status.parquet"]
 
 
 def test_probe_schedule_queues_nothing_without_green_bars_and_says_why(instance, node):
-    from trademl_jobs.schedules import qc_probe_schedule
     from trademl_resources import VendorResource
+
+    qc_probe_schedule = defs.resolve_schedule_def("qc_probe_schedule")
 
     with dg.build_schedule_context(
         instance=instance,

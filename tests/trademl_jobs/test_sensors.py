@@ -12,9 +12,14 @@ from sqlalchemy import update
 from trademl.data import backfill, control
 from trademl_jobs.queue import RANGE_END, RANGE_START, TASK_TAG, close_task
 from trademl_jobs.runner import materialize_range
-from trademl_jobs.sensors import queue_worker_sensor, task_failure_sensor, task_success_sensor
+from trademl_jobs.definitions import defs
+from trademl_jobs.jobs import QcProbeConfig
 from trademl_resources import ControlDbResource
 from trademl.data.control import control_engine as _engine
+
+queue_worker_sensor, task_success_sensor, task_failure_sensor = (
+    defs().resolve_sensor_def(name) for name in ("queue_worker_sensor", "task_success_sensor", "task_failure_sensor")
+)
 
 
 @pytest.fixture
@@ -149,7 +154,9 @@ def test_qc_probe_task_launches_the_probe_job_over_its_sessions_not_an_ingest(in
     (req,) = _tick(instance, node).run_requests
     assert req.job_name == "qc_probe_job" and req.tags[TASK_TAG] == str(task_id)
     # closed-open window [03-03, 03-08) -> sessions 03-03..03-07
-    assert req.run_config == {"ops": {"qc_probe_op": {"config": {"dataset": "equities_eod", "start": "2025-03-03", "end": "2025-03-07", "symbols": []}}}}
+    expected = QcProbeConfig(dataset="equities_eod", start="2025-03-03", end="2025-03-07", symbols=[])
+    assert req.run_config == dg.RunConfig(ops={"qc_probe_op": expected}).to_config_dict()
+    assert req.run_config["ops"] == {"qc_probe_op": {"config": {"dataset": "equities_eod", "start": "2025-03-03", "end": "2025-03-07", "symbols": []}}}
     assert RANGE_START not in req.tags
 
 

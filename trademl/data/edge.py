@@ -20,12 +20,12 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from trademl.config import load_config
+from trademl.config import config_value, typed_config
 from trademl.data.connectors.base import FetchRequest, VendorError, VendorUnavailable
 from trademl.data.http import VendorBudgetExhausted, env_number, vendor_limits
 from trademl.data.routing import capabilities, route
@@ -97,19 +97,54 @@ class VendorBudget:
             raise ValueError(f"budget needs tokens_per_minute > 0 and burst > 0, got {self}")
 
 
-def edge_config() -> dict[str, Any]:
-    """configs/edge.yml (pools and budgets per vendor)."""
-    return load_config("edge")
+@dataclass(frozen=True)
+class EdgeSettings:
+    """configs/edge.yml: Dagster concurrency `pools` per vendor (max concurrent ingest steps, applied to
+    the instance by trademl_jobs.runner.apply_pool_limits; also each `VendorRunner`'s workers) and the
+    per-vendor unit `budgets` (a vendor without one is not budget-limited)."""
+
+    pools: Mapping[str, int]
+    budgets: Mapping[str, VendorBudget]
+
+    @classmethod
+    def from_config(cls, doc: Mapping[str, Any]) -> EdgeSettings:
+        """Validate and build the settings from the whole document (an empty budget entry = no budget)."""
+        pools_doc, budgets_doc = doc.get("pools") or {}, doc.get("budgets") or {}
+        for key, value in (("pools", pools_doc), ("budgets", budgets_doc)):
+            if not isinstance(value, Mapping):
+                raise ValueError(f"configs/edge.yml {key}: expected a mapping of vendor names, got {value!r}")
+        pools = {str(v): config_value(pools_doc, v, int, name="edge", path="pools") for v in pools_doc}
+        for vendor, n in pools.items():
+            if n < 1:
+                raise ValueError(f"configs/edge.yml pools.{vendor} must be >= 1, got {n}")
+        budgets = {}
+        for vendor, b in budgets_doc.items():
+            if not b:
+                continue
+            path = f"budgets.{vendor}"
+            rate = config_value(b, "tokens_per_minute", float, name="edge", path=path)
+            burst = config_value(b, "burst", float, name="edge", path=path, default=rate)
+            cap = config_value(b, "daily_cap", int, name="edge", path=path, default=None)
+            try:
+                budgets[str(vendor)] = VendorBudget(rate, burst, cap or None)
+            except ValueError as exc:
+                raise ValueError(f"configs/edge.yml {path}: {exc}") from None
+        return cls(pools=pools, budgets=budgets)
 
 
-def vendor_budget(vendor: str, cfg: dict[str, Any] | None = None) -> VendorBudget | None:
-    """The configs/edge.yml budget of `vendor` (None: not budget-limited)."""
-    doc = (cfg if cfg is not None else edge_config()).get("budgets", {}) or {}
-    b = doc.get(vendor)
-    if not b:
-        return None
-    cap = b.get("daily_cap")
-    return VendorBudget(float(b["tokens_per_minute"]), float(b.get("burst", b["tokens_per_minute"])), int(cap) if cap else None)
+def edge_settings() -> EdgeSettings:
+    """The current EdgeSettings (re-read when configs/edge.yml or its env override changes)."""
+    return typed_config(EdgeSettings, "edge")
+
+
+def vendor_budget(vendor: str, cfg: EdgeSettings | Mapping[str, Any] | None = None) -> VendorBudget | None:
+    """The configs/edge.yml budget of `vendor` (None: not budget-limited); `cfg` may be injected,
+    typed or as an edge.yml-shaped mapping."""
+    if cfg is None:
+        cfg = edge_settings()
+    elif not isinstance(cfg, EdgeSettings):
+        cfg = EdgeSettings.from_config(cfg)
+    return cfg.budgets.get(vendor)
 
 
 class VendorRunner:
@@ -216,8 +251,8 @@ class EdgeScheduler:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
-        cfg = edge_config() if pools is None or budgets is None else {}
-        self._pools = dict(pools) if pools is not None else {k: int(v) for k, v in (cfg.get("pools") or {}).items()}
+        cfg = edge_settings() if pools is None or budgets is None else None
+        self._pools = dict(pools) if pools is not None else dict(cfg.pools)
         self._budgets = budgets
         self._cfg = cfg
         self._freeze = dict(freeze_seconds or {})
@@ -302,8 +337,9 @@ def dataset_units(
         raise ValueError(f"vendor {name!r} does not serve {dataset!r} (configs/endpoints.yml)")
     cap = caps[name]
     if chunk_sessions is None:
-        cfg = load_config("ingest").get("chunk_sessions", {})
-        chunk_sessions = int(cfg.get(dataset, cfg.get("default", 260)))
+        from trademl.data.ingest.settings import ingest_settings  # configs/ingest.yml has one reader; imported here, where it is needed
+
+        chunk_sessions = ingest_settings().chunk_sessions_for(dataset)
     days = [d.date() for d in calendar.sessions(start, end)]
     if not days:
         return []

@@ -17,8 +17,9 @@ vendor that stored the rows (per the ledger) is checked against the next routed 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,7 @@ from sqlalchemy.engine import Engine
 from trademl import calendar
 
 from trademl.data import backfill, control
-from trademl.config import load_config
+from trademl.config import config_value, typed_config
 from trademl.data.connectors.base import Connector, FetchRequest, VendorError
 from trademl.data.connectors.registry import connector_for
 from trademl.data.lake import Lake
@@ -48,18 +49,64 @@ class ProbeSettings:
     seed: int = 0
 
     @classmethod
-    def from_config(cls) -> "ProbeSettings":
-        doc = load_config("router").get("qc_probe") or {}
-        vol = doc.get("volume_rel_tol", cls.volume_rel_tol)
+    def from_config(cls, doc: Mapping[str, Any]) -> ProbeSettings:
+        """Validate and build the settings from the ``qc_probe:`` mapping of configs/router.yml (absent
+        keys take the defaults above; ``volume_rel_tol: null`` = do not compare volume)."""
+
+        def value(key: str, kind: Any) -> Any:
+            return config_value(doc, key, kind, name="router", path="qc_probe", default=getattr(cls, key))
+
         out = cls(
-            close_rel_tol=float(doc.get("close_rel_tol", cls.close_rel_tol)),
-            volume_rel_tol=float(vol) if vol is not None else None,
-            sample_sessions=int(doc.get("sample_sessions", cls.sample_sessions)),
-            sample_symbols=int(doc.get("sample_symbols", cls.sample_symbols)),
-            seed=int(doc.get("seed", cls.seed)),
+            close_rel_tol=value("close_rel_tol", float),
+            volume_rel_tol=None if doc.get("volume_rel_tol", cls.volume_rel_tol) is None else value("volume_rel_tol", float),
+            sample_sessions=value("sample_sessions", int),
+            sample_symbols=value("sample_symbols", int),
+            seed=value("seed", int),
         )
         if out.close_rel_tol < 0 or (out.volume_rel_tol is not None and out.volume_rel_tol < 0):
             raise ValueError(f"configs/router.yml qc_probe tolerances must be >= 0, got {out}")
+        if out.sample_sessions < 1 or out.sample_symbols < 1:
+            raise ValueError(
+                f"configs/router.yml qc_probe sample_sessions and sample_symbols must be >= 1, got {out.sample_sessions} "
+                f"and {out.sample_symbols}"
+            )
+        return out
+
+
+def probe_settings() -> ProbeSettings:
+    """The current ProbeSettings (configs/router.yml ``qc_probe:``, re-read when the file changes)."""
+    return typed_config(ProbeSettings, "router", "qc_probe")
+
+
+@dataclass(frozen=True)
+class ProbeSchedule:
+    """What the nightly planner probes (configs/backfill.yml): the ``qc_probe.datasets`` (bar datasets),
+    over the latest ``qc_probe.sessions_back`` completed sessions, a session counting as completed
+    ``forward.due_after_close_minutes`` minutes after its close."""
+
+    datasets: tuple[str, ...]
+    sessions_back: int
+    due_after_close_minutes: float
+
+    @classmethod
+    def from_config(cls, doc: Mapping[str, Any]) -> ProbeSchedule:
+        """Validate and build the schedule from the whole configs/backfill.yml document."""
+        probe = doc.get("qc_probe") or {}
+        if not isinstance(doc.get("forward"), Mapping):
+            raise ValueError("configs/backfill.yml has no `forward:` section")
+        datasets = tuple(dict.fromkeys(config_value(probe, "datasets", list, name="backfill", path="qc_probe", default=[])))
+        for dataset in datasets:
+            if dataset not in PROBE_DATASETS:
+                raise ValueError(f"configs/backfill.yml qc_probe.datasets: {dataset!r} is not one of {', '.join(PROBE_DATASETS)}")
+        out = cls(
+            datasets=datasets,
+            sessions_back=config_value(probe, "sessions_back", int, name="backfill", path="qc_probe", default=5),
+            due_after_close_minutes=config_value(
+                doc["forward"], "due_after_close_minutes", float, name="backfill", path="forward", default=0.0
+            ),
+        )
+        if out.sessions_back < 1:
+            raise ValueError("configs/backfill.yml qc_probe.sessions_back must be >= 1")
         return out
 
 
@@ -135,7 +182,7 @@ def qc_probe(
     """Compare sampled GREEN partitions of `dataset` in [start, end] with `probe`; mark disagreements AMBER."""
     if dataset not in PROBE_DATASETS:
         raise ValueError(f"the QC probe compares bars ({', '.join(PROBE_DATASETS)}), not {dataset!r}")
-    settings = settings or ProbeSettings.from_config()
+    settings = settings or probe_settings()
     spec = table_spec(dataset)
     minute = dataset == "equities_minute"
     start, end = pd.Timestamp(start).date(), pd.Timestamp(end).date()
@@ -255,18 +302,13 @@ def enqueue_probe_tasks(engine: Engine, *, now: dt.datetime, build: ConnectorBui
     A dataset is skipped, with the reason, when nothing in the window is GREEN, no second provider
     is routed, or that provider's keys are not set: a node without a second vendor queues nothing.
     """
-    cfg = load_config("backfill")
-    probe_cfg = cfg.get("qc_probe") or {}
-    n = int(probe_cfg.get("sessions_back", 5))
-    if n < 1:
-        raise ValueError("configs/backfill.yml qc_probe.sessions_back must be >= 1")
-    last = backfill.latest_completed_session(now, float(cfg["forward"].get("due_after_close_minutes", 0)))
+    schedule = typed_config(ProbeSchedule, "backfill")
+    n = schedule.sessions_back
+    last = backfill.latest_completed_session(now, schedule.due_after_close_minutes)
     first = last if n == 1 else calendar.previous_session(last, n - 1).date()
     end = calendar.next_session(last).date()
     plan, tasks = ProbePlan(), []
-    for dataset in dict.fromkeys(probe_cfg.get("datasets") or []):
-        if dataset not in PROBE_DATASETS:
-            raise ValueError(f"configs/backfill.yml qc_probe.datasets: {dataset!r} is not one of {', '.join(PROBE_DATASETS)}")
+    for dataset in schedule.datasets:
         primary = stored_source(engine, table_spec(dataset).name, first, last)
         if primary is None:
             plan.skipped[dataset] = f"no GREEN partition in {first}..{last}"
@@ -284,7 +326,7 @@ def enqueue_probe_tasks(engine: Engine, *, now: dt.datetime, build: ConnectorBui
                 "end_date": end,
                 "kind": "QC_PROBE",
                 "vendor": probe.source_name,
-                "tokens": backfill.task_tokens(dataset, n, cfg),
+                "tokens": backfill.task_tokens(dataset, n),
             }
         )
     plan.enqueued = control.enqueue_tasks(engine, tasks, now=now) if tasks else 0

@@ -11,9 +11,8 @@ use it exactly like a single vendor; vendor changes stay below the curated layer
 from __future__ import annotations
 
 import datetime as dt
-import math
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,59 +21,66 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from trademl import calendar
-from trademl.config import load_config
+from trademl.config import typed_config
 from trademl.data.connectors.base import PAYLOAD_FAULT_CODES, Connector, FetchRequest, FetchResult, VendorError
 from trademl.data.connectors.normalize import add_dropped
 from trademl.data.connectors.normalize import failed_sessions as sessions_without_rows
+from trademl.data.endpoints import Capability, EndpointRegistry, endpoint_registry
 from trademl.schemas import bar_datasets
 
 BAR_DATASETS = frozenset(bar_datasets())  # TableSpec.bars
 
 
-@dataclass(frozen=True)
-class Capability:
-    """One configs/endpoints.yml `capabilities` entry: a vendor serving a dataset through an endpoint."""
+Registry = EndpointRegistry | Mapping[str, Any]
 
-    dataset: str
-    vendor: str
-    endpoint: str
-    priority: int
-    auto: bool = True
-    history_start: dt.date | None = None
-    requests_per_symbol: float = 1.0
-    symbols_per_request: int = 1
-    notes: str = ""
+
+@dataclass(frozen=True)
+class RouterOverrides:
+    """configs/router.yml on top of the registry: per-dataset explicit provider `order` (providers not
+    listed keep registry order after them), providers `disabled` for automatic routing, and per-dataset
+    `enabled` ``auto: false`` providers routed anyway. (Its ``qc_probe:`` section is
+    `trademl.data.qc_probe.ProbeSettings`.)"""
+
+    order: Mapping[str, tuple[str, ...]]
+    disabled: frozenset[str]
+    enabled: Mapping[str, frozenset[str]]
 
     @classmethod
-    def from_dict(cls, doc: dict[str, Any]) -> "Capability":
-        for key in ("dataset", "vendor", "priority"):
-            if key not in doc:
-                raise ValueError(f"configs/endpoints.yml capability {doc!r} lacks {key!r}")
-        start = doc.get("history_start")
+    def from_config(cls, doc: Mapping[str, Any]) -> RouterOverrides:
+        """Validate and build the overrides from the whole router document (empty keys = no override)."""
+
+        def names(value: Any, field: str) -> tuple[str, ...]:
+            if value is None:
+                return ()
+            if isinstance(value, str) or not isinstance(value, (list, tuple, set, frozenset)):
+                raise ValueError(f"configs/router.yml {field}: expected a list of provider names, got {value!r}")
+            return tuple(str(v) for v in value)
+
+        def per_dataset(key: str) -> Mapping[str, tuple[str, ...]]:
+            value = doc.get(key) or {}
+            if not isinstance(value, Mapping):
+                raise ValueError(f"configs/router.yml {key}: expected dataset -> [providers], got {value!r}")
+            return {str(d): names(v, f"{key}.{d}") for d, v in value.items()}
+
         return cls(
-            dataset=str(doc["dataset"]),
-            vendor=str(doc["vendor"]),
-            endpoint=str(doc.get("endpoint", "")),
-            priority=int(doc["priority"]),
-            auto=bool(doc.get("auto", True)),
-            history_start=dt.date.fromisoformat(str(start)) if start else None,
-            requests_per_symbol=float(doc.get("requests_per_symbol", 1)),
-            symbols_per_request=int(doc.get("symbols_per_request", 1)),
-            notes=str(doc.get("notes", "")),
+            order=per_dataset("order"),
+            disabled=frozenset(names(doc.get("disabled"), "disabled")),
+            enabled={d: frozenset(v) for d, v in per_dataset("enabled").items()},
         )
 
-    def requests_for(self, n_symbols: int) -> int:
-        """Requests needed for one pass over `n_symbols` symbols (at least one; pagination ignored)."""
-        if self.requests_per_symbol == 0:
-            return 1
-        return max(1, math.ceil(n_symbols / self.symbols_per_request * self.requests_per_symbol))
+
+def router_overrides(overrides: RouterOverrides | Mapping[str, Any] | None = None) -> RouterOverrides:
+    """`overrides` as RouterOverrides (built from a router.yml-shaped mapping), or configs/router.yml."""
+    if isinstance(overrides, RouterOverrides):
+        return overrides
+    if overrides is not None:
+        return RouterOverrides.from_config(overrides)
+    return typed_config(RouterOverrides, "router")
 
 
-def capabilities(dataset: str | None = None, registry: dict[str, Any] | None = None) -> list[Capability]:
-    """Capability entries of configs/endpoints.yml, optionally only those of `dataset`."""
-    doc = registry if registry is not None else load_config("endpoints")
-    caps = [Capability.from_dict(c) for c in doc.get("capabilities", [])]
-    return [c for c in caps if dataset is None or c.dataset == dataset]
+def capabilities(dataset: str | None = None, registry: Registry | None = None) -> list[Capability]:
+    """Capability entries of configs/endpoints.yml (or of an injected `registry`), optionally only those of `dataset`."""
+    return endpoint_registry(registry).capabilities_of(dataset)
 
 
 def route(
@@ -83,8 +89,8 @@ def route(
     universe: Sequence[str] | None = None,
     *,
     prefer: Sequence[str] | None = None,
-    registry: dict[str, Any] | None = None,
-    overrides: dict[str, Any] | None = None,
+    registry: Registry | None = None,
+    overrides: RouterOverrides | Mapping[str, Any] | None = None,
 ) -> list[str]:
     """Providers for `dataset` on `asof`, most preferred first.
 
@@ -95,41 +101,38 @@ def route(
     providers first; when every preferred provider is an offline one (``auto: false``: synthetic,
     files) the route is exactly them, with no network fallback.
     """
-    caps = capabilities(dataset, registry)
+    reg = endpoint_registry(registry)
+    caps = reg.capabilities_of(dataset)
     if not caps:
-        known = sorted({c.dataset for c in capabilities(None, registry)})
+        known = sorted({c.dataset for c in reg.capabilities})
         raise ValueError(f"no provider serves dataset {dataset!r} in configs/endpoints.yml (known: {', '.join(known)})")
-    cfg = overrides if overrides is not None else load_config("router")
-    doc = registry if registry is not None else load_config("endpoints")
+    cfg = router_overrides(overrides)
     day = pd.Timestamp(asof).date() if asof is not None else None
-    disabled = set(cfg.get("disabled") or [])
-    enabled = set((cfg.get("enabled") or {}).get(dataset) or [])
-    explicit = list((cfg.get("order") or {}).get(dataset) or [])
+    enabled = cfg.enabled.get(dataset, frozenset())
     by_vendor = {c.vendor: c for c in caps}
 
     preferred = [p for p in (prefer or []) if p in by_vendor]
-    unknown = [p for p in (prefer or []) if p not in by_vendor and p not in doc.get("vendors", {})]
+    unknown = [p for p in (prefer or []) if p not in by_vendor and p not in reg.vendors]
     if unknown:
-        raise ValueError(f"unknown provider(s) {unknown}; configs/endpoints.yml lists {sorted(doc.get('vendors', {}))}")
+        raise ValueError(f"unknown provider(s) {unknown}; configs/endpoints.yml lists {sorted(reg.vendors)}")
     if preferred and all(not by_vendor[p].auto for p in preferred):
         return preferred
 
     def eligible(c: Capability) -> bool:
-        if c.vendor in disabled or (not c.auto and c.vendor not in enabled):
+        if c.vendor in cfg.disabled or (not c.auto and c.vendor not in enabled):
             return False
         return not (day is not None and c.history_start is not None and day < c.history_start)
 
-    vendors_cfg = doc.get("vendors", {})
     n_symbols = len(universe) if universe else 0
 
     def over_budget(c: Capability) -> bool:
-        cfg_v = vendors_cfg.get(c.vendor) or {}
-        alias = cfg_v.get("same_as")
-        cap = (vendors_cfg.get(alias) or {}).get("soft_daily_cap") if alias else cfg_v.get("soft_daily_cap")
+        spec = reg.vendors.get(c.vendor)
+        owner = reg.vendors.get(spec.same_as) if spec is not None and spec.same_as else spec
+        cap = owner.soft_daily_cap if owner is not None else None
         return bool(n_symbols and cap and c.requests_for(n_symbols) > int(cap))
 
     auto = [c for c in caps if eligible(c)]
-    rank = {v: i for i, v in enumerate(explicit)}
+    rank = {v: i for i, v in enumerate(cfg.order.get(dataset, ()))}
     auto.sort(key=lambda c: (over_budget(c), rank.get(c.vendor, len(rank)), c.priority, c.vendor))
     return preferred + [c.vendor for c in auto if c.vendor not in preferred]
 
@@ -163,15 +166,17 @@ class RoutedConnector(Connector):
         prefer: Sequence[str] | None = None,
         *,
         factory: Callable[[str], Connector],
-        registry: dict[str, Any] | None = None,
-        overrides: dict[str, Any] | None = None,
+        registry: Registry | None = None,
+        overrides: RouterOverrides | Mapping[str, Any] | None = None,
     ) -> None:
         self.prefer = [p.strip().lower() for p in (prefer or []) if p.strip()]
         self._factory = factory
-        self._registry, self._overrides = registry, overrides
+        # injected ones are typed once here; None reads the current configs on every route
+        self._registry = endpoint_registry(registry) if registry is not None else None
+        self._overrides = router_overrides(overrides) if overrides is not None else None
         self._connectors: dict[str, Connector] = {}
         self._lock = threading.Lock()
-        self.datasets = frozenset(c.dataset for c in capabilities(None, registry))
+        self.datasets = frozenset(c.dataset for c in capabilities(None, self._registry))
         self.source_name = self.prefer[0] if self.prefer else "router"
         self.attempts: list[tuple[str, str]] = []  # (provider, outcome) of the last fetch
 

@@ -12,13 +12,15 @@ The builders are the label functions of this package; `triple_barrier` is the lo
 
 from __future__ import annotations
 
+import copy
 import inspect
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from trademl.config import load_config
+from trademl.config import typed_config
 from trademl.labels.frames import require_columns, require_frame
 from trademl.labels.horizon import forward_return_labels
 from trademl.labels.sigma import (
@@ -72,28 +74,57 @@ BUILDERS: dict[str, Callable[..., pd.DataFrame]] = {
 }
 
 
-def _definitions() -> Mapping[str, Mapping[str, Any]]:
-    labels = load_config("labels").get("labels") or {}
-    if not isinstance(labels, Mapping):
-        raise ValueError("configs/labels.yml: `labels` must map label names to {builder: ..., parameters}")
-    return labels
+@dataclass(frozen=True)
+class LabelDefinition:
+    """One configs/labels.yml entry: the `builder` (a key of `BUILDERS`) and its keyword parameters."""
+
+    builder: str
+    params: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class LabelCatalog:
+    """configs/labels.yml ``labels:``: every configured label by name."""
+
+    labels: Mapping[str, LabelDefinition]
+
+    @classmethod
+    def from_config(cls, doc: Mapping[str, Any]) -> LabelCatalog:
+        """Validate and build the catalog from the whole document; each entry needs a known builder."""
+        labels = doc.get("labels") or {}
+        if not isinstance(labels, Mapping):
+            raise ValueError("configs/labels.yml: `labels` must map label names to {builder: ..., parameters}")
+        out = {}
+        for name, entry in labels.items():
+            if not isinstance(entry or {}, Mapping):
+                raise ValueError(f"configs/labels.yml labels.{name}: expected {{builder: ..., parameters}}, got {entry!r}")
+            params = dict(entry or {})
+            builder = params.pop("builder", None)
+            if builder not in BUILDERS:
+                raise ValueError(
+                    f"configs/labels.yml labels.{name}.builder: {builder!r} is not one of {', '.join(sorted(BUILDERS))}"
+                )
+            out[str(name)] = LabelDefinition(str(builder), params)
+        return cls(labels=out)
+
+
+def label_catalog() -> LabelCatalog:
+    """The current LabelCatalog (re-read when configs/labels.yml or its env override changes)."""
+    return typed_config(LabelCatalog, "labels")
 
 
 def label_names() -> list[str]:
     """The labels configs/labels.yml defines, sorted."""
-    return sorted(_definitions())
+    return sorted(label_catalog().labels)
 
 
 def label_spec(name: str) -> tuple[str, dict[str, Any]]:
-    """The builder name and parameters of configured label `name` (ValueError listing the known ones)."""
-    labels = _definitions()
+    """The builder name and parameters (a fresh dict) of configured label `name` (ValueError listing the known ones)."""
+    labels = label_catalog().labels
     if name not in labels:
         raise ValueError(f"no label {name!r} in configs/labels.yml (defined: {', '.join(sorted(labels)) or 'none'})")
-    entry = dict(labels[name] or {})
-    builder = entry.pop("builder", None)
-    if builder not in BUILDERS:
-        raise ValueError(f"label {name!r}: builder {builder!r} is not one of {', '.join(sorted(BUILDERS))}")
-    return str(builder), entry
+    entry = labels[name]
+    return entry.builder, copy.deepcopy(dict(entry.params))
 
 
 def build_label(name: str, frame: pd.DataFrame, **overrides: Any) -> pd.DataFrame:

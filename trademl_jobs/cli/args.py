@@ -6,9 +6,10 @@ import argparse
 import datetime as dt
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
 from trademl import calendar
-from trademl.config import settings
+from trademl.config import path_sources, settings
 from trademl.schemas import TABLES, table_spec
 
 
@@ -92,3 +93,33 @@ def control_db():
     from trademl.data.control import control_engine
 
     return control_engine(settings().db_uri)
+
+
+def require_data_root() -> Path:
+    """The data root, for a command that only reads: a one-line error naming the path and where it
+    came from when it does not exist, instead of creating an empty lake in the wrong place."""
+    root, source = path_sources()["data_root"]
+    if not root.is_dir():
+        raise CliError(
+            f"no data root at {root} ({source}): nothing is stored there yet; run `trademl demo` or "
+            "`trademl ingest`, or set TRADEML_DATA_ROOT to your lake (`trademl where` shows every path)"
+        )
+    return root
+
+
+def existing_control_db():
+    """`control_db()` for a command that only reads: when the control db is the data root's SQLite
+    file, the data root and that file must exist (a one-line error otherwise, nothing created)."""
+    from sqlalchemy.engine import make_url
+
+    s = settings()
+    url = make_url(s.db_uri)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        if Path(url.database) == s.control_db_path:
+            require_data_root()
+        if not Path(url.database).expanduser().is_file():
+            raise CliError(
+                f"no control db at {url.database}: nothing has been ingested on this node yet "
+                "(`trademl where` shows every path)"
+            )
+    return control_db()

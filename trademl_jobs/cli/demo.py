@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from trademl import calendar
-from trademl.config import load_config, settings
+from trademl.config import config_value, settings, typed_config
 from trademl.schemas import DATASET_TABLES, layer_datasets
 from trademl_jobs.cli.args import CliError, control_db, parse_date, positive_int, reject_unhappened, say
 from trademl_jobs.cli.data import print_coverage, status_payload
+
+if TYPE_CHECKING:  # Dagster is imported only when a command runs
+    from trademl_resources.vendors import SyntheticResource
 
 REFERENCE_DATASETS = layer_datasets("reference")
 
@@ -34,17 +40,50 @@ class DemoWindow:
         return self.daily[-1].strftime("%Y-%m-%d")
 
 
-def demo_window(args: argparse.Namespace, cfg: dict) -> DemoWindow:
+@dataclass(frozen=True)
+class DemoSettings:
+    """configs/demo.yml: the demo's last session `end` (YYYY-MM-DD, fixed so every machine writes the
+    same files), `symbols` of the synthetic market, `daily_sessions` of daily and reference tables,
+    the last `minute_sessions` of them for minute bars and option chains, and the planted
+    cross-sectional `signal_strength`."""
+
+    end: str
+    symbols: int
+    daily_sessions: int
+    minute_sessions: int
+    signal_strength: float
+
+    @classmethod
+    def from_config(cls, doc: Mapping[str, Any]) -> DemoSettings:
+        """Validate and build the settings from the whole document."""
+
+        def value(key: str, kind: Any) -> Any:
+            return config_value(doc, key, kind, name="demo")
+
+        end = value("end", str)
+        try:
+            end = dt.date.fromisoformat(end).isoformat()
+        except ValueError:
+            raise ValueError(f"configs/demo.yml end: expected a YYYY-MM-DD date, got {end!r}") from None
+        out = cls(end, value("symbols", int), value("daily_sessions", int), value("minute_sessions", int), value("signal_strength", float))
+        for key in ("symbols", "daily_sessions", "minute_sessions"):
+            if getattr(out, key) < 1:
+                raise ValueError(f"configs/demo.yml {key} must be >= 1, got {getattr(out, key)}")
+        return out
+
+
+def demo_window(args: argparse.Namespace, cfg: DemoSettings) -> DemoWindow:
     """configs/demo.yml (or --end/--sessions): `daily_sessions` ending at `end`, the last `minute_sessions` of them."""
-    end = parse_date(args.end or cfg["end"], "--end")
+    end = parse_date(args.end or cfg.end, "--end")
     reject_unhappened(end, "--end")
-    n_daily = args.sessions or int(cfg["daily_sessions"])
+    n_daily = args.sessions or cfg.daily_sessions
     daily = calendar.sessions(calendar.previous_session(end, n_daily + 5), end)[-n_daily:]
-    return DemoWindow(daily=daily, minute=daily[-int(cfg["minute_sessions"]) :])
+    return DemoWindow(daily=daily, minute=daily[-cfg.minute_sessions :])
 
 
-def materialize_window(instance, window: DemoWindow) -> None:
-    """Steps 1-3: one run per group of datasets over the window (outage sessions come out RED)."""
+def materialize_window(instance, window: DemoWindow, market: SyntheticResource) -> None:
+    """Steps 1-3: one run per group of datasets over the window from the synthetic `market`
+    (outage sessions come out RED)."""
     from trademl_jobs.runner import materialize_range
 
     steps = [
@@ -54,7 +93,7 @@ def materialize_window(instance, window: DemoWindow) -> None:
     ]
     for i, (label, datasets, first) in enumerate(steps, 1):
         say(f"[{i}/5] materializing {label}: {first}..{window.last} (one run)")
-        run = materialize_range(instance, datasets, first, window.last)
+        run = materialize_range(instance, datasets, first, window.last, vendor="synthetic", synthetic=market)
         note = "" if run.success else " — some sessions RED (vendor outage); the queue will backfill them"
         say(f"      run {run.run_id[:8]} {'ok' if run.success else 'finished with failed checks'} in {run.seconds:.1f}s{note}")
 
@@ -72,15 +111,15 @@ def audit_window(engine, window: DemoWindow) -> None:
     backfill.audit_scan(minute_tables, engine=engine, lake=lake, start=window.minute[0].date(), end=window.minute[-1].date())
 
 
-def backfill_outage(instance, engine) -> None:
-    """Step 5: the queue worker drains the GAP tasks the audit planned."""
+def backfill_outage(instance, engine, market: SyntheticResource) -> None:
+    """Step 5: the queue worker drains the GAP tasks the audit planned, from the same synthetic `market`."""
     from trademl.data import backfill, control
     from trademl_jobs.runner import execute_tasks
 
     pending = control.queue_counts(engine).get("PENDING", 0)
     say(f"[5/5] queue worker: backfilling {pending} pending task(s)")
     owner = f"demo:{os.getpid()}"
-    backfill.backfill_run(None, engine=engine, execute=execute_tasks(instance, owner), owner=owner)
+    backfill.backfill_run(None, engine=engine, execute=execute_tasks(instance, owner, vendor="synthetic", synthetic=market), owner=owner)
 
 
 def print_summary(seconds: float) -> int:
@@ -102,20 +141,24 @@ def print_summary(seconds: float) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from trademl_jobs.runner import dagster_instance
+    from trademl_resources.vendors import SyntheticResource
 
-    cfg = load_config("demo")
-    os.environ.setdefault("TRADEML_VENDOR", "synthetic")
+    cfg = typed_config(DemoSettings, "demo")
     if settings().vendor != "synthetic":
         raise CliError("the demo runs on the embedded synthetic market; unset TRADEML_VENDOR")
-    os.environ.setdefault("TRADEML_SYNTHETIC_N_SYMBOLS", str(args.symbols or cfg["symbols"]))
-    os.environ.setdefault("TRADEML_SYNTHETIC_SIGNAL_STRENGTH", str(cfg["signal_strength"]))
+    from trademl.data.lake import Lake
+    from trademl.data.lake.market import check_market
+
+    check_market(Lake(settings().data_root), ["synthetic"])  # a real data root refuses the demo (one line, exit 2)
+    # The demo's market size and planted edge (TRADEML_SYNTHETIC_* still override them), passed to its runs.
+    market = SyntheticResource(n_symbols=args.symbols or cfg.symbols, signal_strength=cfg.signal_strength)
     window = demo_window(args, cfg)
     instance = dagster_instance()
     t_start = time.perf_counter()
-    materialize_window(instance, window)
+    materialize_window(instance, window, market)
     engine = control_db()
     audit_window(engine, window)
-    backfill_outage(instance, engine)
+    backfill_outage(instance, engine, market)
     return print_summary(time.perf_counter() - t_start)
 
 

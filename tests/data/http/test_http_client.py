@@ -119,6 +119,11 @@ def test_scrub_masks_query_keys_bearer_tokens_and_registered_values():
     assert scrub_url("https://h/p?series_id=DGS10&api_key=zzz&token=yyy") == "https://h/p?series_id=DGS10"
 
 
+def test_scrub_masks_the_password_of_a_uri_and_keeps_the_user_and_host():
+    assert scrub("postgresql://alice:pa%40ss@db.example:5432/node") == "postgresql://alice:***@db.example:5432/node"
+    assert scrub("postgresql://alice@db.example/node") == "postgresql://alice@db.example/node"
+
+
 def test_secret_never_reaches_a_log_line(httpserver: HTTPServer, caplog):
     clock = ManualClock()
     _script(httpserver, [Response("", status=500)])

@@ -30,7 +30,7 @@ buckets, daily-cap slices), `leases` (lease, renew, release, expire, the heartbe
 """
 
 from trademl.data import control, qc  # noqa: F401 - `backfill.qc` / `backfill.control` stay reachable
-from trademl.data.backfill.audit import AuditReport, TableAudit, audit_scan
+from trademl.data.backfill.audit import AuditReport, TableAudit, audit_scan, audit_stored_ranges, describe_planned, stored_range
 from trademl.data.backfill.budgets import VendorBudget, budget_usage
 from trademl.data.backfill.closing import backoff_seconds, complete_task, fail_task, purge_failed_tasks
 from trademl.data.backfill.drain import BackfillReport, backfill_run
@@ -61,6 +61,8 @@ __all__ = [
     "Task",
     "VendorBudget",
     "audit_scan",
+    "audit_stored_ranges",
+    "describe_planned",
     "backfill_run",
     "backoff_seconds",
     "budget_usage",
@@ -81,6 +83,7 @@ __all__ = [
     "release_lease",
     "renew_lease",
     "stage_window",
+    "stored_range",
     "task_symbols",
     "task_tokens",
 ]

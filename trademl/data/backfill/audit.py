@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from trademl import calendar
 from trademl.config import settings
 from trademl.data import control, qc
-from trademl.data.backfill.forward import stage_window
+from trademl.data.backfill.forward import latest_completed_session, stage_window
 from trademl.data.backfill.gaps import plan_gap_tasks
 from trademl.data.backfill.tasks import _config, _section
 from trademl.data.lake import Lake
@@ -49,6 +49,7 @@ class TableAudit:
     tasks_new: int = 0
     reconciled: int = 0  # stored partitions that had no ledger rows, judged by QC (not re-fetched)
     note: str = ""
+    planned: pd.DataFrame | None = None  # the GAP tasks planned (dataset, symbol, start_date, end_date, ...)
 
 
 @dataclass
@@ -58,6 +59,7 @@ class AuditReport:
     start: dt.date
     end: dt.date
     tables: dict[str, TableAudit] = field(default_factory=dict)
+    dry_run: bool = False  # nothing was written: tasks_new counts the tasks a real scan would add
 
     @property
     def tasks_new(self) -> int:
@@ -68,8 +70,10 @@ class AuditReport:
         return sum(t.reconciled for t in self.tables.values())
 
     def __str__(self) -> str:
+        verb = "would queue" if self.dry_run else "queued"
         lines = [
-            f"audit {self.start}..{self.end}: {self.tasks_new} new GAP task(s), "
+            f"audit {self.start}..{self.end}{' (dry run: nothing written)' if self.dry_run else ''}: "
+            f"{verb} {self.tasks_new} new GAP task(s), "
             f"reconciled {self.reconciled} stored partition(s) that had no ledger rows"
         ]
         width = max([len(t) for t in self.tables] + [5])
@@ -79,7 +83,67 @@ class AuditReport:
                 f"  {name:<{width}}  {t.sessions:>8} {t.green:>6} {t.amber:>6} {t.red:>6} {t.tasks_planned:>5} {t.tasks_new:>4}"
                 f" {t.reconciled:>11}" + (f"  ({t.note})" if t.note else "")
             )
+        for name, t in self.tables.items():
+            lines.extend(f"  {verb}: {line}" for line in describe_planned(t.planned))
         return "\n".join(lines)
+
+
+MAX_LISTED_TASKS = 10  # planned tasks listed one per line before "and N more"
+
+
+def describe_planned(tasks: pd.DataFrame | None, limit: int = MAX_LISTED_TASKS) -> list[str]:
+    """Planned GAP tasks as lines "GAP equities_eod 2024-01-05..2024-01-08 (SYN003) from synthetic" with
+    closed session ranges (a task's window is closed-open), at most `limit` then "and N more"."""
+    if tasks is None or len(tasks) == 0:
+        return []
+    shown = tasks.head(limit)
+    ends = calendar.offset_sessions(pd.DatetimeIndex(pd.to_datetime(shown["end_date"])), -1)
+    starts = pd.to_datetime(shown["start_date"]).dt.strftime("%Y-%m-%d").to_numpy()
+    lasts = ends.strftime("%Y-%m-%d")
+    spans = [a if a == b else f"{a}..{b}" for a, b in zip(starts, lasts)]
+    who = shown["symbol"].astype(object).where(shown["symbol"].notna(), "all symbols").to_numpy()
+    lines = [
+        f"{k} {d} {span} ({w}) from {v}"
+        for k, d, span, w, v in zip(shown["kind"], shown["dataset"], spans, who, shown["vendor"])
+    ]
+    if len(tasks) > limit:
+        lines.append(f"and {len(tasks) - limit} more task(s)")
+    return lines
+
+
+def stored_range(lake: Lake, table: str) -> tuple[dt.date, dt.date] | None:
+    """The first and last session `table` has a stored partition for (None: nothing stored)."""
+    parts = lake.partitions(table_spec(table).name)
+    return (parts[0], parts[-1]) if parts else None
+
+
+def audit_stored_ranges(
+    tables: Iterable[str],
+    *,
+    engine: Engine,
+    lake: Lake,
+    dry_run: bool = False,
+    now: dt.datetime | None = None,
+    vendor: str | None = None,
+) -> AuditReport:
+    """`audit_scan` of each table over the range already in the lake (its first..last stored session),
+    so an audit without dates checks the data the node has and never plans tasks beyond it. A table
+    with nothing stored is reported (note) and skipped. The report spans the union of the ranges."""
+    names = list(dict.fromkeys(table_spec(t).name for t in tables))
+    if not names:
+        raise ValueError("audit needs at least one table")
+    ranges = {name: stored_range(lake, name) for name in names}
+    known = [r for r in ranges.values() if r is not None]
+    lo = min(r[0] for r in known) if known else latest_completed_session(now)
+    hi = max(r[1] for r in known) if known else lo
+    report = AuditReport(lo, hi, dry_run=dry_run)
+    for name, span in ranges.items():
+        if span is None:
+            report.tables[name] = TableAudit(name, note="nothing stored; skipped")
+            continue
+        one = audit_scan([name], engine=engine, lake=lake, start=span[0], end=span[1], now=now, vendor=vendor, dry_run=dry_run)
+        report.tables[name] = one.tables[name]
+    return report
 
 
 def _first_known(engine: Engine, lake: Lake, table: str) -> dt.date | None:
@@ -193,6 +257,7 @@ def audit_scan(
     end: dt.date | str | None = None,
     now: dt.datetime | None = None,
     vendor: str | None = None,
+    dry_run: bool = False,
 ) -> AuditReport:
     """Re-evaluate QC of `tables` (SSOT or dataset names) over sessions [start, end] and plan GAP tasks.
 
@@ -200,7 +265,8 @@ def audit_scan(
     starts no earlier than the first session the lake or the ledger knows for the table (extending
     history is BOOTSTRAP's job). Status rows are upserted into partition_status; GAP tasks (for
     `vendor`, default the configured vendor) are enqueued with dedup on the UNIQUE key, so
-    repeated scans are idempotent.
+    repeated scans are idempotent. `dry_run` writes neither ledger rows nor tasks: the report says
+    what the scan would record and queue (`tasks_new`: planned tasks the queue does not hold yet).
     """
     cfg = _config()
     audit = _section(cfg, "audit")
@@ -210,13 +276,15 @@ def audit_scan(
         raise ValueError("audit_scan needs at least one table")
     lo, hi = _audit_window(start, end, now)
     vendor = vendor or settings().vendor
-    report = AuditReport(lo, hi)
+    report = AuditReport(lo, hi, dry_run=dry_run)
     for name in dict.fromkeys(names):
         entry = TableAudit(name)
         report.tables[name] = entry
         sessions = _table_sessions(engine, lake, entry, lo, hi)
         if sessions:
-            _audit_table(entry, sessions, engine=engine, lake=lake, cfg=cfg, audit=audit, rules=rules, vendor=vendor, now=now)
+            _audit_table(
+                entry, sessions, engine=engine, lake=lake, cfg=cfg, audit=audit, rules=rules, vendor=vendor, now=now, dry_run=dry_run
+            )
     return report
 
 
@@ -259,8 +327,10 @@ def _audit_table(
     rules: QcRules,
     vendor: str,
     now: dt.datetime | None,
+    dry_run: bool = False,
 ) -> None:
-    """Judge one table's sessions from its stored partitions, write the ledger and enqueue GAP tasks."""
+    """Judge one table's sessions from its stored partitions, write the ledger and enqueue GAP tasks
+    (`dry_run`: neither; only the report)."""
     name = entry.table
     in_window = set(sessions)
     partitions = [d for d in lake.partitions(name) if d in in_window]
@@ -292,7 +362,7 @@ def _audit_table(
     # A revision awaiting review (LARGE_REVISION) stays AMBER until accepted: re-judging the
     # stored rows alone would turn it GREEN again.
     rows = qc.apply_reviews(rows, lake.pending_reviews(name, intact))
-    _record(entry, rows, sessions, engine=engine, cfg=cfg, vendor=vendor, now=now)
+    _record(entry, rows, sessions, engine=engine, cfg=cfg, vendor=vendor, now=now, dry_run=dry_run)
 
 
 def _read_chunk(audit: Mapping[str, Any], table: str) -> int:
@@ -342,14 +412,21 @@ def _record(
     cfg: Mapping[str, Any],
     vendor: str,
     now: dt.datetime | None,
+    dry_run: bool = False,
 ) -> None:
-    """Upsert a table's judged rows into the ledger, count its session colours, enqueue its GAP tasks."""
-    entry.status_rows = control.upsert_partition_status(engine, rows, now=now)
+    """Upsert a table's judged rows into the ledger, count its session colours, enqueue its GAP tasks
+    (`dry_run`: count the rows and the tasks not queued yet, write nothing)."""
+    entry.status_rows = len(rows) if dry_run else control.upsert_partition_status(engine, rows, now=now)
     colors = qc.session_colors(rows)["color"].value_counts()
     entry.green, entry.amber, entry.red = (int(colors.get(c, 0)) for c in ("GREEN", "AMBER", "RED"))
     tasks = plan_gap_tasks(entry.table, rows, sessions, vendor=vendor, cfg=cfg)
     entry.tasks_planned = len(tasks)
-    entry.tasks_new = control.enqueue_tasks(engine, tasks, now=now) if len(tasks) else 0
+    new = tasks[~control.queued_mask(engine, tasks)].reset_index(drop=True) if len(tasks) else tasks
+    entry.planned = new  # what the report lists: the tasks not in the queue before this scan
+    if dry_run:
+        entry.tasks_new = len(new)
+    else:
+        entry.tasks_new = control.enqueue_tasks(engine, tasks, now=now) if len(tasks) else 0
     log.info(
         "audit_scan",
         extra={"table": entry.table, "sessions": entry.sessions, "red": entry.red, "gap_tasks_new": entry.tasks_new,

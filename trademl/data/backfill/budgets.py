@@ -45,7 +45,7 @@ def _budget_vendor(vendor: str) -> str:
     from trademl.data.http import budget_vendor
 
     try:
-        return budget_vendor(vendor, config_snapshot("endpoints"))
+        return budget_vendor(vendor)
     except ValueError:
         return vendor
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -90,6 +89,19 @@ class FetchResult:
         return self.frame.to_pandas() if isinstance(self.frame, pa.Table) else self.frame
 
 
+@dataclass(frozen=True)
+class SymbolListing:
+    """What a vendor serves on `asof`: its symbols (sorted), where that list comes from (`source`,
+    one phrase a user can check, e.g. "the synthetic universe of configs/synthetic.yml") and, when
+    the vendor knows them, each symbol's first and last stored session (`spans`, "YYYY-MM-DD")."""
+
+    vendor: str
+    asof: dt.date
+    symbols: tuple[str, ...]
+    source: str
+    spans: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
 class Connector(ABC):
     """A market-data vendor. Subclasses declare `source_name`, `api_version` and `datasets`."""
 
@@ -112,6 +124,12 @@ class Connector(ABC):
     @abstractmethod
     def _fetch(self, request: FetchRequest) -> FetchResult:
         """Vendor-specific fetch returning rows in the raw schema of `request.dataset`."""
+
+    def symbols(self, asof: dt.date) -> SymbolListing | None:
+        """The symbols this vendor serves on `asof`, or None when it publishes no listing of its own
+        (an HTTP vendor's list is what the lake's reference/universe holds from it:
+        `trademl.data.listings.vendor_symbols`)."""
+        return None
 
     def universe_symbols(self, asof: dt.date) -> list[str]:
         """Symbols this vendor lists as tradable on `asof` (used when a request names no symbols)."""

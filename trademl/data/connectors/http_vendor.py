@@ -15,8 +15,8 @@ from typing import Any, ClassVar
 
 import requests
 
-from trademl.config import load_config
 from trademl.data.connectors.base import Connector, VendorAuthError
+from trademl.data.endpoints import endpoint_registry
 from trademl.data.http import VendorHttpClient, VendorLimits, budget_vendor, register_secret
 
 
@@ -81,9 +81,9 @@ class HttpVendorConnector(Connector):
             value = os.environ.get(name, "").strip()
             if value:
                 return value.rstrip("/")
-        vendors = load_config("endpoints").get("vendors", {})
-        cfg = vendors.get(budget_vendor(self.source_name)) or {}
-        url = (vendors.get(self.source_name) or {}).get("base_url") or cfg.get("base_url")
+        registry = endpoint_registry()
+        owner = registry.vendors[registry.budget_vendor(self.source_name)]
+        url = registry.vendors[self.source_name].base_url or owner.base_url
         if not url:
             raise ValueError(f"no base_url for vendor {self.source_name!r} in configs/endpoints.yml")
         return str(url).rstrip("/")

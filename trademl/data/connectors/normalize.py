@@ -8,6 +8,9 @@ Every connector hands its columns here so the same rules apply to every vendor (
 - bars dated on a day XNYS did not trade are not stored; they are counted by date
   (``NormalizedBars.dropped``, carried to ingest by ``FetchResult.dropped``);
 - ``session_id`` is ``XNYS:YYYY-MM-DD``; the metadata columns are filled from one response.
+
+Kept whole (about 400 lines): one concern, vendor columns -> the SSOT raw schemas, whose bar,
+metadata and reference-event helpers share one session lookup and one set of date conventions.
 """
 
 from __future__ import annotations
@@ -169,6 +172,35 @@ def _int(col: pa.Array | None, n: int, name: str) -> pa.Array:
     return col.cast(pa.int64())
 
 
+def _regular_hours(ts: pa.Array, dates: pa.Array, idx: pa.Array, is_session: pa.Array) -> tuple[pa.Array, dict[str, int]]:
+    """Which minute bars lie in their session's regular hours [open, close), and the bars of
+    sessions that do not, counted per session (`idx`: each bar's index among all XNYS sessions)."""
+    _, all_opens, all_closes = _all_sessions()
+    opens, closes = all_opens.take(idx), all_closes.take(idx)
+    regular = pc.fill_null(pc.and_(pc.greater_equal(ts, opens), pc.less(ts, closes)), False)
+    off_hours = pc.and_(is_session, pc.invert(regular))
+    return regular, _count_by_date(dates, off_hours)
+
+
+def _bar_columns(columns: Mapping[str, pa.Array], ts: pa.Array, dates: pa.Array, *, minute: bool) -> dict[str, pa.Array]:
+    """The raw bar columns (no session_id, no metadata) from the vendor's, typed as the schema wants."""
+    n = len(ts)
+    data: dict[str, pa.Array] = {}
+    if minute:
+        data["ts"] = ts
+    data["date"] = dates
+    data["symbol"] = columns["symbol"].cast(pa.string())
+    for name in ("open", "high", "low", "close"):
+        data[name] = _float(columns[name], n)
+    data["vwap"] = _float(columns.get("vwap"), n)
+    data["volume"] = _int(columns["volume"], n, "volume")
+    if not minute:
+        data["nbbo_spread"] = pa.nulls(n, pa.float64())
+    data["trades"] = _int(columns.get("trades"), n, "trades")
+    data["vendor_ts"] = ts
+    return data
+
+
 def bars_table(
     columns: Mapping[str, pa.Array],
     *,
@@ -196,31 +228,11 @@ def bars_table(
     is_session = pc.is_valid(idx)
     keep = is_session
     non_session = _count_by_date(dates, pc.invert(is_session))
-    outside = 0
     outside_by_session: dict[str, int] = {}
     if minute and n:
-        _, all_opens, all_closes = _all_sessions()
-        opens, closes = all_opens.take(idx), all_closes.take(idx)
-        regular = pc.and_(pc.greater_equal(ts, opens), pc.less(ts, closes))
-        regular = pc.fill_null(regular, False)
-        off_hours = pc.and_(is_session, pc.invert(regular))
-        outside_by_session = _count_by_date(dates, off_hours)
-        outside = sum(outside_by_session.values())
-        keep = regular
-    data: dict[str, pa.Array] = {}
-    if minute:
-        data["ts"] = ts
-    data["date"] = dates
-    data["symbol"] = columns["symbol"].cast(pa.string())
-    for name in ("open", "high", "low", "close"):
-        data[name] = _float(columns[name], n)
-    data["vwap"] = _float(columns.get("vwap"), n)
-    data["volume"] = _int(columns["volume"], n, "volume")
-    if not minute:
-        data["nbbo_spread"] = pa.nulls(n, pa.float64())
-    data["trades"] = _int(columns.get("trades"), n, "trades")
-    data["vendor_ts"] = ts
-    table = pa.table(data)
+        keep, outside_by_session = _regular_hours(ts, dates, idx, is_session)
+    outside = sum(outside_by_session.values())
+    table = pa.table(_bar_columns(columns, ts, dates, minute=minute))
     if not pc.all(keep).as_py():
         table = table.filter(keep)
     table = table.append_column("session_id", session_ids(table.column("date").combine_chunks()))

@@ -27,8 +27,15 @@ from trademl.data.control.engine import (
     utc_now,
     write_transaction,
 )
-from trademl.data.control.ledger import read_partition_status, status_counts, status_keys, upsert_partition_status
-from trademl.data.control.queue import enqueue_tasks, queue_counts, read_queue
+from trademl.data.control.ledger import (
+    read_partition_status,
+    read_symbol_status,
+    status_counts,
+    status_keys,
+    table_summaries,
+    upsert_partition_status,
+)
+from trademl.data.control.queue import enqueue_tasks, queue_counts, queued_mask, read_queue
 from trademl.data.control.runs import finish_pipeline_run, read_pipeline_runs, start_pipeline_run
 from trademl.data.control.tables import (
     BOOTSTRAP_OUTSIDE_WINDOW_PRIORITY,
@@ -69,12 +76,15 @@ __all__ = [
     "partition_status",
     "pipeline_runs",
     "queue_counts",
+    "queued_mask",
     "read_partition_status",
     "read_pipeline_runs",
     "read_queue",
+    "read_symbol_status",
     "start_pipeline_run",
     "status_counts",
     "status_keys",
+    "table_summaries",
     "upsert_partition_status",
     "utc_now",
     "vendor_budget_usage",

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, case, delete, func, select
 from sqlalchemy.engine import Engine
 
 from trademl.data.control.engine import (
@@ -192,8 +192,11 @@ def read_partition_status(
     start: dt.date | str | None = None,
     end: dt.date | str | None = None,
     symbols: Sequence[str] | None = None,
+    *,
+    whole_sessions: bool = False,
 ) -> pd.DataFrame:
-    """Status rows (SSOT 2.8 columns + status_key), optionally for one table, dt in [start, end] and symbols.
+    """Status rows (SSOT 2.8 columns + status_key), optionally for one table, dt in [start, end] and symbols
+    (with `whole_sessions`, also the symbol-less rows that stand for a whole session).
 
     `dt` comes back as ``datetime.date``; first/last_observed_at as UTC timestamps; id as UUID hex.
     """
@@ -212,13 +215,14 @@ def read_partition_status(
         q = q.where(c.dt <= (hi.isoformat() if engine.dialect.name == "sqlite" else hi))
     sym_list = None if symbols is None else [str(s) for s in symbols]
     if sym_list is not None and len(sym_list) <= 500:
-        q = q.where(c.symbol.in_(sym_list))
+        q = q.where(c.symbol.in_(sym_list) | c.symbol.is_(None)) if whole_sessions else q.where(c.symbol.in_(sym_list))
     q = q.order_by(c.table_name, c.dt, c.symbol, c.partition_key)
     with engine.connect() as conn:
         result = conn.execute(q)
         frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     if sym_list is not None and len(sym_list) > 500:
-        frame = frame[frame["symbol"].isin(set(sym_list))].reset_index(drop=True)
+        keep = frame["symbol"].isin(set(sym_list)) | (frame["symbol"].isna() if whole_sessions else False)
+        frame = frame[keep].reset_index(drop=True)
     frame["id"] = frame["id"].astype(str).str.replace("-", "", regex=False)
     frame["dt"] = _to_dates(frame["dt"])
     for col in ("first_observed_at", "last_observed_at"):
@@ -238,3 +242,62 @@ def status_counts(engine: Engine) -> dict[str, dict[str, int]]:
         for table_name, status, n in conn.execute(q):
             out.setdefault(table_name, dict.fromkeys(QC_STATUSES, 0))[status] = int(n)
     return out
+
+
+def _iso(value: Any) -> str | None:
+    """A DATE column value (ISO text on SQLite, a date on Postgres) as "YYYY-MM-DD"."""
+    return None if value is None else str(value)[:10]
+
+
+def table_summaries(engine: Engine) -> dict[str, dict[str, Any]]:
+    """Per table: session colours (a session is RED when any of its rows is RED, else AMBER when any
+    is AMBER, else GREEN), ledger rows per status (symbol-sessions), the first and last session,
+    the distinct symbols and the sources (source_name values, sorted).
+
+    ``{table: {"sessions": {"GREEN": n, ...}, "symbol_sessions": {...}, "first": "YYYY-MM-DD",
+    "last": ..., "symbols": n, "sources": [...]}}``; three aggregate queries, no row is fetched.
+    """
+    ps = partition_status
+    red = func.sum(case((ps.c.status == "RED", 1), else_=0))
+    amber = func.sum(case((ps.c.status == "AMBER", 1), else_=0))
+    per_session = (
+        select(
+            ps.c.table_name.label("t"),
+            case((red > 0, "RED"), (amber > 0, "AMBER"), else_="GREEN").label("color"),
+        )
+        .where(ps.c.dt.is_not(None))
+        .group_by(ps.c.table_name, ps.c.dt)
+        .subquery()
+    )
+    colours = select(per_session.c.t, per_session.c.color, func.count()).group_by(per_session.c.t, per_session.c.color)
+    spans = select(
+        ps.c.table_name, func.min(ps.c.dt), func.max(ps.c.dt), func.count(ps.c.symbol.distinct())
+    ).group_by(ps.c.table_name)
+    sources = select(ps.c.table_name, ps.c.source_name).distinct()
+    out: dict[str, dict[str, Any]] = {}
+
+    def entry(table: str) -> dict[str, Any]:
+        return out.setdefault(
+            table,
+            {"sessions": dict.fromkeys(QC_STATUSES, 0), "symbol_sessions": dict.fromkeys(QC_STATUSES, 0),
+             "first": None, "last": None, "symbols": 0, "sources": []},
+        )
+
+    with engine.connect() as conn:
+        for table, colour, n in conn.execute(colours):
+            entry(table)["sessions"][colour] = int(n)
+        for table, first, last, n in conn.execute(spans):
+            entry(table).update(first=_iso(first), last=_iso(last), symbols=int(n))
+        for table, source in conn.execute(sources.order_by(ps.c.table_name, ps.c.source_name)):
+            entry(table)["sources"].append(str(source))
+    for table, counts in status_counts(engine).items():
+        entry(table)["symbol_sessions"] = counts
+    return out
+
+
+def read_symbol_status(engine: Engine, table_name: str, symbol: str) -> pd.DataFrame:
+    """The ledger rows that judge one symbol of a table: its own rows and the symbol-less rows that
+    stand for whole sessions (nothing could be said per symbol), by session (`read_partition_status`
+    columns)."""
+    mine = read_partition_status(engine, table_name, symbols=[symbol], whole_sessions=True)
+    return mine.sort_values(["dt", "symbol"], na_position="last", kind="stable").reset_index(drop=True)

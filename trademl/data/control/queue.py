@@ -126,3 +126,25 @@ def queue_counts(engine: Engine) -> dict[str, int]:
         for status, n in conn.execute(select(q.c.status, func.count()).group_by(q.c.status)):
             out[status] = int(n)
     return out
+
+
+def queued_mask(engine: Engine, tasks: pd.DataFrame) -> pd.Series:
+    """Which of `tasks` (columns dataset, symbol, start_date, end_date, kind) the queue already holds,
+    whatever their status (`enqueue_tasks` would skip them): a boolean Series on `tasks.index`."""
+    if len(tasks) == 0:
+        return pd.Series([], dtype=bool, index=tasks.index)
+    keys = ["dataset", "symbol", "start_date", "end_date", "kind"]
+    existing = pd.concat(
+        [read_queue(engine, dataset=d)[keys] for d in tasks["dataset"].unique()], ignore_index=True
+    )
+
+    def _key(frame: pd.DataFrame) -> pd.Series:
+        return (
+            frame["dataset"].astype(str) + "|" + frame["symbol"].astype(object).where(frame["symbol"].notna(), "").astype(str)
+            + "|" + pd.to_datetime(frame["start_date"]).dt.strftime("%Y-%m-%d")
+            + "|" + pd.to_datetime(frame["end_date"]).dt.strftime("%Y-%m-%d") + "|" + frame["kind"].astype(str)
+        )
+
+    known = set(_key(existing)) if len(existing) else set()
+    return _key(tasks).isin(known)
+

@@ -21,8 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from trademl.config import load_config
 from trademl.data.connectors.base import VendorUnavailable
+from trademl.data.endpoints import EndpointRegistry, endpoint_registry
 from trademl.data.http.secrets import log
 
 
@@ -64,43 +64,29 @@ def env_number(name: str) -> float | None:
         raise ValueError(f"environment variable {name}={raw!r} is not a number") from exc
 
 
-def budget_vendor(vendor: str, registry: Mapping[str, Any] | None = None) -> str:
+def budget_vendor(vendor: str, registry: EndpointRegistry | Mapping[str, Any] | None = None) -> str:
     """The vendor whose budget `vendor` spends (``alfred`` -> ``fred`` via ``same_as`` in configs/endpoints.yml)."""
-    doc = registry if registry is not None else load_config("endpoints")
-    vendors = doc.get("vendors", {})
-    seen = [vendor]
-    while True:
-        if vendor not in vendors:
-            raise ValueError(f"vendor {vendor!r} is not in configs/endpoints.yml (known: {', '.join(sorted(vendors))})")
-        alias = (vendors[vendor] or {}).get("same_as")
-        if not alias:
-            return vendor
-        if alias in seen:
-            raise ValueError(f"configs/endpoints.yml: same_as cycle {' -> '.join(seen + [alias])}")
-        seen.append(alias)
-        vendor = alias
+    return endpoint_registry(registry).budget_vendor(vendor)
 
 
-def vendor_limits(vendor: str, registry: Mapping[str, Any] | None = None) -> VendorLimits:
+def vendor_limits(vendor: str, registry: EndpointRegistry | Mapping[str, Any] | None = None) -> VendorLimits:
     """Limits of `vendor` from configs/endpoints.yml ``vendors:``, overridden by NODE_MAX_INFLIGHT_* and VENDOR_FREEZE_SECONDS_*."""
-    doc = registry if registry is not None else load_config("endpoints")
-    vendors = doc.get("vendors", {})
-    vendor = budget_vendor(vendor, doc)
-    cfg = vendors[vendor] or {}
+    reg = endpoint_registry(registry)
+    vendor = reg.budget_vendor(vendor)
+    spec = reg.vendors[vendor]
     env_name = vendor.upper()
     inflight = env_number(f"NODE_MAX_INFLIGHT_{env_name}")
     if inflight is None:
-        inflight = cfg.get("max_inflight")
+        inflight = spec.max_inflight
     if inflight is None:
         inflight = env_number("NODE_MAX_INFLIGHT_DEFAULT") or 2
     freeze = env_number(f"VENDOR_FREEZE_SECONDS_{env_name}")
     if freeze is None:
-        freeze = float(cfg.get("freeze_seconds", 60))
-    cap = cfg.get("soft_daily_cap")
+        freeze = spec.freeze_seconds
     return VendorLimits(
-        hard_rpm=float(cfg.get("hard_rpm", 60)),
-        burst_limit=int(cfg.get("burst_limit", 1)),
-        soft_daily_cap=int(cap) if cap is not None else None,
+        hard_rpm=spec.hard_rpm,
+        burst_limit=spec.burst_limit,
+        soft_daily_cap=spec.soft_daily_cap,
         freeze_seconds=float(freeze),
         max_inflight=int(inflight),
     )

@@ -26,6 +26,8 @@ _SECRET_PARAM_RE = re.compile(
 )
 _SECRET_HEADER_RE = re.compile(r"(?i)(key|secret|token|authorization|password|cookie)")
 _BEARER_RE = re.compile(r"(?i)\b(bearer\s+)([A-Za-z0-9._~+/=-]+)")
+# The password of a URI's user info: postgresql://user:PASSWORD@host/db.
+_USERINFO_RE = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^/\s:@]*:)([^@\s/]+)(@)")
 
 _secrets_lock = threading.Lock()
 _secret_values: set[str] = set()
@@ -39,9 +41,11 @@ def register_secret(value: str | None) -> None:
 
 
 def scrub(text: Any) -> str:
-    """`text` as a string with credentials masked: secret query parameters, bearer tokens, registered keys."""
+    """`text` as a string with credentials masked: secret query parameters, bearer tokens, URI
+    passwords (`scheme://user:***@host`), registered keys."""
     out = str(text)
     out = _SECRET_PARAM_RE.sub(lambda m: m.group(1) + MASK, out)
+    out = _USERINFO_RE.sub(lambda m: m.group(1) + MASK + m.group(3), out)
     out = _BEARER_RE.sub(lambda m: m.group(1) + MASK, out)
     with _secrets_lock:
         values = sorted(_secret_values, key=len, reverse=True)

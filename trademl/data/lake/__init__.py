@@ -39,10 +39,11 @@ writers of one partition through a single Dagster pool.
 Modules (one concern each): `store` (local and fsspec back ends), `codec` (canonical order,
 content hash, serialisation, verification), `rows` (partition keys and row-level checks, merge,
 revision counts), `manifest` (committed versions and the manifest record), `staging` (the commit
-algorithm, StagedWrite, RevisionGuard) and `api` (the Lake class).
+algorithm, StagedWrite, RevisionGuard), `api` (the Lake class) and `sql` (read-only DuckDB views
+of the latest versions, behind `trademl sql`).
 """
 
-from trademl.data.lake.api import Lake
+from trademl.data.lake.api import EmptyLakeError, Lake
 from trademl.data.lake.codec import CHECKSUM_MISMATCH, LakeIntegrityError, content_hash, serialise, sort_by_key
 from trademl.data.lake.manifest import MANIFEST_NAME, VersionInfo
 from trademl.data.lake.rows import PartitionLike, as_partition_date
@@ -51,6 +52,7 @@ from trademl.data.lake.store import LOCK_NAME, TMP_PREFIX, _FsspecStore, _LocalS
 
 __all__ = [
     "CHECKSUM_MISMATCH",
+    "EmptyLakeError",
     "LOCK_NAME",
     "MANIFEST_NAME",
     "TMP_PREFIX",

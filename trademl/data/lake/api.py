@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import os
 from collections.abc import Iterator, Sequence
+from typing import Literal
 
 import duckdb
 import numpy as np
@@ -33,7 +34,21 @@ from trademl.data.lake.manifest import (
 from trademl.data.lake.rows import PartitionLike, _already_conformed, _check_partition_rows, _partition_order, as_partition_date
 from trademl.data.lake.staging import RevisionGuard, StagedWrite, WriteMode, WriteResult, stage_version
 from trademl.data.lake.store import _open_store
-from trademl.schemas import TableSpec, conform, table_spec
+from trademl.schemas import TABLES, TableSpec, conform, table_spec
+
+ReadOrder = Literal["partition", "symbol"]
+
+
+class EmptyLakeError(ValueError):
+    """A data root that holds no lake table at all (wrong TRADEML_DATA_ROOT, or nothing stored yet)."""
+
+    @classmethod
+    def at(cls, root: str) -> EmptyLakeError:
+        """The one-line error of the readers (`trademl.read`, `trademl sql`) for an empty root."""
+        return cls(
+            f"the lake at {root} holds no table yet (known tables: {', '.join(TABLES)}); run `trademl demo` "
+            "or `trademl ingest`, or point TRADEML_DATA_ROOT at the data root that holds your lake"
+        )
 
 
 class Lake:
@@ -254,6 +269,35 @@ class Lake:
         """Partition dates of a table that hold at least one committed version, ascending."""
         return sorted(self._latest_files(table_spec(table)))
 
+    def latest_files(
+        self, table: str, start: PartitionLike | None = None, end: PartitionLike | None = None
+    ) -> list[str]:
+        """DuckDB-readable paths of the latest version of each partition in [start, end], date order.
+
+        What every reader of "the table as it stands" scans: `read`, and the SQL views of
+        `trademl.data.lake.sql`. Older versions (vendor revisions) are never among them.
+        """
+        spec = table_spec(table)
+        lo = as_partition_date(start, "start") if start is not None else None
+        hi = as_partition_date(end, "end") if end is not None else None
+        return [
+            self._store.duckdb_path(p)
+            for d, p in sorted(self._latest_files(spec).items())
+            if (lo is None or d >= lo) and (hi is None or d <= hi)
+        ]
+
+    def stored_tables(self) -> list[str]:
+        """SSOT names of the tables with at least one partition directory under the root, catalog order.
+
+        One directory listing per table (partitions are not opened): the cheap "is there a lake
+        here at all" test behind the readers' empty-lake error.
+        """
+        return [name for name in TABLES if self._store.listdir(self.table_dir(name))]
+
+    def register(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Make the root's files readable by `con` (registers an fsspec filesystem; nothing for a local root)."""
+        self._store.register(con)
+
     def _latest_files(self, spec: TableSpec) -> dict[dt.date, str]:
         tdir = self.table_dir(spec.name)
         out = {}
@@ -274,16 +318,22 @@ class Lake:
         symbols: Sequence[str] | str | None = None,
         columns: Sequence[str] | None = None,
         version: int | None = None,
+        order: ReadOrder = "partition",
     ) -> pa.Table:
         """Latest versions of the partitions in the closed range [start, end], via DuckDB.
 
         `symbols` filters on the table's symbol column (a single string means one symbol);
-        `columns` selects and orders the output columns. Rows come ordered by partition then key,
-        typed exactly as the table schema. `version` reads that committed version of ONE partition
-        instead of its latest (start = the partition, end omitted or equal): older versions stay
-        readable after a revision (see `versions`).
+        `columns` selects and orders the output columns. Rows come typed exactly as the table
+        schema, ordered by partition then key (order="partition", the layout on disk: every symbol
+        of a session, session after session) or by symbol then partition then the rest of the key
+        (order="symbol": one contiguous, time-ordered block per symbol, the panel layout the
+        indicator and label functions expect; tables without a symbol column keep partition order).
+        `version` reads that committed version of ONE partition instead of its latest (start = the
+        partition, end omitted or equal): older versions stay readable after a revision (see `versions`).
         """
         spec = table_spec(table)
+        if order not in ("partition", "symbol"):
+            raise ValueError(f"order must be 'partition' or 'symbol', got {order!r}")
         lo = as_partition_date(start, "start") if start is not None else None
         hi = as_partition_date(end, "end") if end is not None else None
         if lo is not None and hi is not None and hi < lo:
@@ -315,24 +365,20 @@ class Lake:
                 raise ValueError(
                     f"{spec.name} partition {lo} has no version {version}; committed versions: {sorted(committed)}"
                 )
-            files = [committed[version]]
+            files = [self._store.duckdb_path(committed[version])]
         else:
-            files = [
-                p
-                for d, p in sorted(self._latest_files(spec).items())
-                if (lo is None or d >= lo) and (hi is None or d <= hi)
-            ]
+            files = self.latest_files(spec.name, lo, hi)
         if not files:
             return out_schema.empty_table()
 
         select = ", ".join(_quote(c) for c in cols)
-        order = ", ".join(_quote(c) for c in (spec.partition_column, *spec.key))
-        params: dict[str, object] = {"files": [self._store.duckdb_path(f) for f in files]}
+        order_by = ", ".join(_quote(c) for c in _order_columns(spec, order))
+        params: dict[str, object] = {"files": files}
         where = ""
         if sym_list is not None:
             where = f"WHERE list_contains($symbols, {_quote(spec.symbol_column)})"
             params["symbols"] = sym_list
-        query = f"SELECT {select} FROM read_parquet($files, hive_partitioning=false) {where} ORDER BY {order}"
+        query = f"SELECT {select} FROM read_parquet($files, hive_partitioning=false) {where} ORDER BY {order_by}"
         con = duckdb.connect()
         try:
             con.execute("SET TimeZone='UTC'")
@@ -390,6 +436,13 @@ class Lake:
 def _check_mode(mode: str) -> None:
     if mode not in ("replace", "merge"):
         raise ValueError(f"mode must be 'replace' or 'merge', got {mode!r}")
+
+
+def _order_columns(spec: TableSpec, order: ReadOrder) -> list[str]:
+    """The ORDER BY columns of a read: (partition, *key), or (symbol, partition, rest of key)."""
+    by_symbol = order == "symbol" and spec.symbol_column is not None
+    first = [spec.symbol_column, spec.partition_column] if by_symbol else [spec.partition_column]
+    return list(dict.fromkeys([*first, *spec.key]))
 
 
 def _quote(identifier: str) -> str:

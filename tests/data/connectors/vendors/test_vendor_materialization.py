@@ -41,7 +41,7 @@ def alpaca_node(tmp_path, monkeypatch, sims):
     try:  # the lead's Dagster layer; this test activates itself once the ingest job builds
         from trademl_jobs.definitions import defs
 
-        defs.resolve_job_def("ingest_job")
+        defs().resolve_job_def("ingest_job")
     except Exception as exc:  # noqa: BLE001 - any build error means the layer is not ready yet
         pytest.skip(f"Dagster ingest_job does not build yet: {exc.__class__.__name__}: {str(exc)[:160]}")
     alpaca, _massive, url = sims

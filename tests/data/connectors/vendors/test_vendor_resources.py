@@ -23,6 +23,7 @@ from trademl_resources.vendors import (
     FmpResource,
     FredResource,
     MassiveResource,
+    SyntheticResource,
 )
 
 # resource -> (the variable a missing key must name, variables set to a value that must never be printed)
@@ -58,6 +59,7 @@ def test_every_resource_field_is_a_non_secret_setting():
         "alpha_vantage": {"base_url"},
         "fmp": {"base_url"},
         "files": {"root"},
+        "synthetic": {"n_symbols", "signal_strength"},
     }
 
 
@@ -125,3 +127,12 @@ def test_vendor_resource_nests_per_vendor_resources_inside_dagster(monkeypatch):
     assert result.output_for_node("provider_classes") == [
         "alfred:AlfredConnector", "files:FilesConnector", "fred:FredConnector",
     ]
+
+
+def test_synthetic_resource_sizes_the_market_unless_the_environment_overrides_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRADEML_DATA_ROOT", str(tmp_path))
+    monkeypatch.delenv("TRADEML_SYNTHETIC_N_SYMBOLS", raising=False)
+    conn = SyntheticResource(n_symbols=7, signal_strength=0.05).connector()
+    assert (conn.config.n_symbols, conn.config.signal_strength) == (7, 0.05)
+    monkeypatch.setenv("TRADEML_SYNTHETIC_N_SYMBOLS", "5")
+    assert SyntheticResource(n_symbols=7).connector().config.n_symbols == 5

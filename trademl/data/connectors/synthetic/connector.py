@@ -4,6 +4,9 @@ Serves every dataset of trademl.schemas.DATASET_TABLES from a deterministic, see
 (see market.py, minute.py, options.py, macro.py, reference.py). Rows carry the SSOT metadata
 columns with a deterministic ingested_at (session close + `publication_lag_minutes`), so fetching
 the same session twice — from any request range, in any process — gives byte-identical rows.
+
+Kept whole: the simulation already lives in its own modules; this is only the Connector face of
+it (request narrowing, outages, metadata, one small builder per dataset over the shared panel).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import dataclasses
 import datetime as dt
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +23,7 @@ import pandas as pd
 
 from trademl import calendar
 from trademl.config import settings
-from trademl.data.connectors.base import Connector, FetchRequest, FetchResult, VendorUnavailable
+from trademl.data.connectors.base import Connector, FetchRequest, FetchResult, SymbolListing, VendorUnavailable
 from trademl.data.connectors.synthetic import macro, options, reference
 from trademl.data.connectors.synthetic.config import SyntheticConfig
 from trademl.data.connectors.synthetic.market import PRICE_DECIMALS, SESSIONS_PER_YEAR, DailyPanel, simulate_daily
@@ -73,9 +76,13 @@ class SyntheticConnector(Connector):
         self._underliers = self._option_underliers()
 
     @classmethod
-    def from_settings(cls, data_root: str | Path | None = None) -> SyntheticConnector:
-        """configs/synthetic.yml + TRADEML_SYNTHETIC_* overrides; outage state under <data_root>/vendor_state/synthetic."""
-        overrides, outages_on = _env_overrides()
+    def from_settings(
+        cls, data_root: str | Path | None = None, defaults: Mapping[str, object] | None = None
+    ) -> SyntheticConnector:
+        """configs/synthetic.yml < `defaults` (e.g. the demo's n_symbols, signal_strength) < TRADEML_SYNTHETIC_*
+        overrides; outage state under <data_root>/vendor_state/synthetic."""
+        env, outages_on = _env_overrides()
+        overrides = {**(defaults or {}), **env}
         if not outages_on:
             overrides["outages"] = ()
         config = SyntheticConfig.from_config(**overrides)
@@ -90,6 +97,23 @@ class SyntheticConnector(Connector):
             return []
         listed = (self.roster.first_index <= t) & (t < self.roster.end_index)
         return [str(s) for s in self.roster.symbols[listed]]
+
+    def symbols(self, asof: dt.date) -> SymbolListing:
+        """The synthetic universe on `asof` (symbols with a bar on the last session on or before it;
+        empty before the market's origin), from configs/synthetic.yml and TRADEML_SYNTHETIC_*."""
+        return SymbolListing(
+            self.source_name,
+            asof,
+            tuple(sorted(self.universe_symbols(asof))),
+            f"the synthetic universe (configs/synthetic.yml: {self.config.n_symbols} symbols, history from {self.config.origin})",
+        )
+
+    def _unknown_symbols_reason(self) -> str:
+        """Why a request naming only symbols this market never listed is not served, naming what it lists
+        (the requested symbols are named by whoever reports it: the reason is per session)."""
+        listed = [str(s) for s in self.roster.symbols]
+        span = f"{listed[0]}..{listed[-1]}" if len(listed) > 1 else ", ".join(listed)
+        return f"UNKNOWN_SYMBOL: not in the synthetic universe; its symbols are {span}, see `trademl symbols`"
 
     def panel(self, n_sessions: int) -> DailyPanel:
         """The simulated daily panel covering at least the first `n_sessions` sessions of the timeline.
@@ -143,7 +167,7 @@ class SyntheticConnector(Connector):
             )
             start = max(start, self.config.origin)
         if request.symbols and request.dataset not in ("macros_fred", "calendars") and len(self._symbol_index(request.symbols)) == 0:
-            reason = f"UNKNOWN_SYMBOL: the synthetic market lists no symbol {', '.join(request.symbols)}"
+            reason = self._unknown_symbols_reason()
             failed.update({s.date().isoformat(): reason for s in sessions})
             return None, failed
         if end < start:

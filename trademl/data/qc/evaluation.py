@@ -1,154 +1,24 @@
-"""Completeness rules (SSOT 2.3): stored partitions -> GREEN/AMBER/RED ledger rows with SSOT qc codes.
+"""Stored row counts -> ledger rows (control.STATUS_COLUMNS) with GREEN/AMBER/RED and SSOT qc codes.
 
-A ledger row is one ``(source, table, symbol, session)``. Symbol-complete tables (bars, minutes,
-option quotes) get one row per expected symbol; self-describing tables (reference/*, macro
-vintages) get one symbol-less row per session judged on presence. ``expected_rows`` is the row
-count QC requires: exact for daily bars (1) and minute bars (the session's regular-hours minutes
-from `trademl.calendar`, 210 on half days), a minimum for option quotes and self-describing tables.
-Thresholds and table classes come from ``configs/backfill.yml`` (``qc:``). Everything is computed
-with vectorised pandas/pyarrow over all symbols and sessions at once.
-
-QC codes: OK, SHORT_SESSION (complete half day, still GREEN), MISSING_ROWS, NO_DATA,
-CHECKSUM_MISMATCH, VENDOR_OUTAGE, SCHEMA_VIOLATION, LARGE_REVISION (AMBER: the latest version
-replaced or dropped more than ``configs/ingest.yml large_revision_frac`` of a GREEN partition's
-rows; see `apply_reviews`) and any rejection code a writer reports.
+`stored_counts` counts a stored Arrow table per (dt, symbol); `evaluate_partitions` judges many
+sessions at once (symbol-complete tables one row per expected symbol, the others one symbol-less
+row on presence; forced rejection / outage codes -> RED); `evaluate_partition` is its form for one
+stored partition.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from trademl import calendar
-from trademl.config import typed_config
 from trademl.data.control import STATUS_COLUMNS
+from trademl.data.qc.rules import QcRules, qc_rules
 from trademl.schemas import table_spec
-
-COLORS: tuple[str, ...] = ("GREEN", "AMBER", "RED")
-QC_CODES: tuple[str, ...] = (
-    "OK",
-    "SHORT_SESSION",
-    "MISSING_ROWS",
-    "CHECKSUM_MISMATCH",
-    "NO_DATA",
-    "VENDOR_OUTAGE",
-    "SCHEMA_VIOLATION",
-    "LARGE_REVISION",
-)
-
-
-@dataclass(frozen=True)
-class QcRules:
-    """Table classes and thresholds of configs/backfill.yml ``qc:``."""
-
-    symbol_complete_tables: frozenset[str]
-    universe_expected_tables: frozenset[str]
-    minute_tables: frozenset[str]
-    sparse_tables: frozenset[str]
-    rows_per_symbol: Mapping[str, int]
-    green_min_row_frac: float
-    amber_min_row_frac: float
-
-    @classmethod
-    def from_config(cls, doc: Mapping) -> QcRules:
-        """Validate and build the rules from the ``qc:`` mapping."""
-        try:
-            green = float(doc["green_min_row_frac"])
-            amber = float(doc["amber_min_row_frac"])
-            rules = cls(
-                symbol_complete_tables=frozenset(table_spec(t).name for t in doc["symbol_complete_tables"]),
-                universe_expected_tables=frozenset(
-                    table_spec(t).name for t in doc.get("universe_expected_tables", doc["symbol_complete_tables"])
-                ),
-                minute_tables=frozenset(table_spec(t).name for t in doc.get("minute_tables", [])),
-                sparse_tables=frozenset(table_spec(t).name for t in doc.get("sparse_tables", [])),
-                rows_per_symbol={table_spec(t).name: int(n) for t, n in (doc.get("rows_per_symbol") or {}).items()},
-                green_min_row_frac=green,
-                amber_min_row_frac=amber,
-            )
-        except KeyError as exc:
-            raise ValueError(f"configs/backfill.yml qc: is missing {exc.args[0]!r}") from exc
-        if not 0.0 <= amber <= green <= 1.0:
-            raise ValueError(
-                f"configs/backfill.yml qc: need 0 <= amber_min_row_frac ({amber}) <= green_min_row_frac ({green}) <= 1"
-            )
-        return rules
-
-
-def qc_rules() -> QcRules:
-    """The current QC rules (re-read when configs/backfill.yml or its env override changes)."""
-    return typed_config(QcRules, "backfill", "qc")
-
-
-# ----------------------------------------------------------------------------------------------
-# Summaries
-# ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PartitionSummary:
-    """The colour of one session of one table, summarised over its ledger rows (all symbols)."""
-
-    color: str
-    green_frac: float
-    row_count: int
-    expected_rows: int
-    qc_codes: list[str] = field(default_factory=list)
-
-
-def summarize(status_rows: pd.DataFrame) -> PartitionSummary:
-    """Summarise the ledger rows of ONE session: RED if any row is RED, AMBER if any is AMBER, else GREEN.
-
-    No rows at all means nothing is known about the session: RED with code NO_DATA.
-    green_frac is the share of rows that are GREEN; row counts are sums over the rows.
-    """
-    if status_rows is None or len(status_rows) == 0:
-        return PartitionSummary("RED", 0.0, 0, 0, ["NO_DATA"])
-    missing = [c for c in ("status", "row_count", "expected_rows", "qc_code") if c not in status_rows.columns]
-    if missing:
-        raise ValueError(f"status rows are missing columns {missing}")
-    status = status_rows["status"].astype(str)
-    unknown = set(status.unique()) - set(COLORS)
-    if unknown:
-        raise ValueError(f"unknown QC status {sorted(unknown)}; expected one of {COLORS}")
-    color = "RED" if (status == "RED").any() else "AMBER" if (status == "AMBER").any() else "GREEN"
-    codes = status_rows["qc_code"].dropna().astype(str).unique().tolist()
-    return PartitionSummary(
-        color=color,
-        green_frac=float((status == "GREEN").mean()),
-        row_count=int(pd.to_numeric(status_rows["row_count"], errors="coerce").fillna(0).sum()),
-        expected_rows=int(pd.to_numeric(status_rows["expected_rows"], errors="coerce").fillna(0).sum()),
-        qc_codes=sorted(codes),
-    )
-
-
-def session_colors(status_rows: pd.DataFrame) -> pd.DataFrame:
-    """Per-session colour of ledger rows (vectorised `summarize`): columns dt, color, red_frac, n_rows."""
-    if len(status_rows) == 0:
-        return pd.DataFrame({"dt": [], "color": [], "red_frac": [], "n_rows": []})
-    frame = pd.DataFrame(
-        {
-            "dt": status_rows["dt"].to_numpy(),
-            "red": (status_rows["status"] == "RED").to_numpy(),
-            "amber": (status_rows["status"] == "AMBER").to_numpy(),
-        }
-    )
-    g = frame.groupby("dt", sort=True).agg(red=("red", "sum"), amber=("amber", "sum"), n_rows=("red", "size"))
-    color = np.where(g["red"] > 0, "RED", np.where(g["amber"] > 0, "AMBER", "GREEN"))
-    return pd.DataFrame(
-        {"dt": g.index.to_numpy(), "color": color, "red_frac": (g["red"] / g["n_rows"]).to_numpy(), "n_rows": g["n_rows"].to_numpy()}
-    )
-
-
-# ----------------------------------------------------------------------------------------------
-# Evaluation
-# ----------------------------------------------------------------------------------------------
 
 
 def _as_day(value: object, name: str = "session") -> dt.date:
@@ -387,70 +257,3 @@ def evaluate_partition(
     return evaluate_partitions(
         table, [day], counts, source_name=source_name, expected=expected, present=None, forced=forced, rules=rules
     )
-
-
-def summaries_by_session(status_rows: pd.DataFrame, sessions: Sequence[dt.date]) -> dict[str, PartitionSummary]:
-    """The check-level summary (colour, green_frac, row counts, qc codes) for each session.
-
-    The vectorised form of `summarize` applied to each session's rows (one groupby).
-    """
-    if status_rows.empty:
-        return {s.isoformat(): summarize(status_rows) for s in sessions}
-    status = status_rows["status"].astype(str)
-    unknown = set(status.unique()) - set(COLORS)
-    if unknown:
-        raise ValueError(f"unknown QC status {sorted(unknown)}; expected one of {COLORS}")
-    frame = pd.DataFrame(
-        {
-            "dt": pd.to_datetime(status_rows["dt"]).dt.date.to_numpy(),
-            "red": (status == "RED").to_numpy(),
-            "amber": (status == "AMBER").to_numpy(),
-            "green": (status == "GREEN").to_numpy(),
-            "rows": pd.to_numeric(status_rows["row_count"], errors="coerce").fillna(0).to_numpy(),
-            "expected": pd.to_numeric(status_rows["expected_rows"], errors="coerce").fillna(0).to_numpy(),
-        }
-    )
-    g = frame.groupby("dt", sort=False).agg(
-        red=("red", "any"), amber=("amber", "any"), green=("green", "mean"), rows=("rows", "sum"), expected=("expected", "sum")
-    )
-    codes = pd.DataFrame({"dt": frame["dt"], "code": status_rows["qc_code"].to_numpy()}).dropna(subset=["code"])
-    codes["code"] = codes["code"].astype(str)
-    code_lists = codes.drop_duplicates().groupby("dt", sort=False)["code"].agg(sorted).to_dict()
-    out: dict[str, PartitionSummary] = {}
-    for session in sessions:  # one iteration per session, reading precomputed aggregates
-        if session not in g.index:
-            out[session.isoformat()] = summarize(status_rows.iloc[0:0])
-            continue
-        r = g.loc[session]
-        out[session.isoformat()] = PartitionSummary(
-            color="RED" if r["red"] else "AMBER" if r["amber"] else "GREEN",
-            green_frac=float(r["green"]),
-            row_count=int(r["rows"]),
-            expected_rows=int(r["expected"]),
-            qc_codes=list(code_lists.get(session, [])),
-        )
-    return out
-
-
-def apply_reviews(rows: pd.DataFrame, reviews: Mapping[dt.date, Mapping]) -> pd.DataFrame:
-    """Ledger rows with the sessions whose latest version awaits review (`Lake.pending_reviews`,
-    or the reviews a write just made) turned from GREEN to AMBER with the review's code.
-
-    RED rows stay RED (missing data outranks a revision). The review itself (revised_frac,
-    revised_rows, previous_rows, version, previous_version) goes to the ``detail`` column as JSON,
-    so the share of rows the revision changed is in the ledger. Vectorised over all rows.
-    """
-    if rows is None or len(rows) == 0 or not reviews:
-        return rows
-    out = rows.copy()
-    days = pd.Series(pd.to_datetime(out["dt"]).dt.date.to_numpy(), index=out.index)
-    detail = days.map({_as_day(d): json.dumps(dict(r), sort_keys=True) for d, r in reviews.items()})
-    code = days.map({_as_day(d): str(r.get("code", "LARGE_REVISION")) for d, r in reviews.items()})
-    hit = (detail.notna() & (out["status"] != "RED")).to_numpy()
-    if "detail" not in out.columns:
-        out["detail"] = None
-    out["detail"] = out["detail"].astype(object)
-    out.loc[hit, "status"] = "AMBER"
-    out.loc[hit, "qc_code"] = code[hit]
-    out.loc[hit, "detail"] = detail[hit]
-    return out

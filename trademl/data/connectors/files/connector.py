@@ -1,23 +1,9 @@
-"""Import a user's own CSV or Parquet files (bars, corporate actions, delistings, macro series).
+"""The files connector: serves a user's CSV or Parquet files (bars, corporate actions, delistings,
+macro series) through the mappings of `trademl.data.connectors.files.mapping`.
 
-One YAML mapping per source in configs/files/*.yml says how a file's columns become a dataset's
-raw/reference schema::
-
-    dataset: equities_eod            # equities_eod | equities_minute | corp_actions | delistings | macros_fred
-    path: daily_bars/x.parquet       # or a list, or a glob; relative to TRADEML_FILES_ROOT, else `root:`
-    format: parquet                  # csv | parquet (default: from the suffix, .csv.gz is csv)
-    columns: {symbol: ticker, date: date, open: open, ...}   # target -> source column
-    constants: {symbol: "{stem}"}    # target -> literal; "{stem}" = the file name without suffixes
-    timezone: America/New_York       # zone of naive `ts` timestamps; REQUIRED when they have no offset
-                                     # (aware ones are converted to UTC whatever this says)
-    na_values: ["."]                 # extra missing-value markers (CSV)
-    events: {DIVIDEND: {amount: dividend_amount}, SPLIT: {ratio: split_coefficient}}   # corp_actions
-    vintage_lag_days: 1              # macros_fred without vintages: vintage = first session >= obs + lag
-
-Source column names are templated with ``{stem}`` too (a FRED download's value column is named
-like its series). Daily bars are stamped at midnight New York and minute bars keep the regular
-session only, exactly like vendor bars (trademl.data.connectors.normalize); bars left out (outside
-regular hours, on non-sessions, or dated outside the request) are counted per date in
+Daily bars are stamped at midnight New York and minute bars keep the regular session only,
+exactly like vendor bars (trademl.data.connectors.normalize); bars left out (outside regular
+hours, on non-sessions, or dated outside the request) are counted per date in
 ``FetchResult.dropped``, never dropped silently.
 
 Set-up errors fail the ingest (``SourceConfigError``) instead of turning sessions RED: a mapping
@@ -28,20 +14,17 @@ shift every bar by 4-5 hours).
 
 from __future__ import annotations
 
+import datetime as dt
 import glob
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from trademl import calendar
-from trademl.config import config_dir
-from trademl.data.connectors.base import Connector, FetchRequest, FetchResult, SourceConfigError, VendorError
+from trademl.data.connectors.base import Connector, FetchRequest, FetchResult, SourceConfigError, SymbolListing, VendorError
 from trademl.data.connectors.normalize import (
     add_dropped,
     add_metadata,
@@ -54,110 +37,10 @@ from trademl.data.connectors.normalize import (
     reference_frame,
     to_frame,
 )
+from trademl.data.connectors.files.mapping import FILE_DATASETS, MAPPINGS_ENV, FileMapping, file_stem, load_mappings
 from trademl.schemas import table_spec
 
 _OFFSET_RE = r"(?:[+-]\d\d:?\d\d|Z)$"
-FILE_DATASETS = ("equities_eod", "equities_minute", "corp_actions", "delistings", "macros_fred")
-_REQUIRED = {
-    "equities_eod": ("symbol", "date", "open", "high", "low", "close", "volume"),
-    "equities_minute": ("symbol", "ts", "open", "high", "low", "close", "volume"),
-    "corp_actions": ("symbol", "ex_date"),
-    "delistings": ("symbol", "delist_date"),
-    "macros_fred": ("series_id", "observation_date", "value"),
-}
-
-
-@dataclass(frozen=True)
-class FileMapping:
-    """One configs/files/*.yml document: which files feed which dataset, and how columns map."""
-
-    name: str
-    dataset: str
-    paths: tuple[str, ...]
-    columns: dict[str, str]
-    constants: dict[str, Any] = field(default_factory=dict)
-    format: str | None = None
-    timezone: str | None = None
-    na_values: tuple[str, ...] = ()
-    events: dict[str, dict[str, str]] = field(default_factory=dict)
-    vintage_lag_days: int | None = None
-    root: str | None = None
-    source_priority: int = 90
-
-    @classmethod
-    def from_dict(cls, name: str, doc: dict[str, Any]) -> "FileMapping":
-        """Validate a mapping document; ValueError names the mapping and the problem."""
-        dataset = doc.get("dataset")
-        if dataset not in FILE_DATASETS:
-            raise ValueError(f"files mapping {name!r}: dataset must be one of {FILE_DATASETS}, got {dataset!r}")
-        raw_paths = doc.get("path") or doc.get("paths")
-        if not raw_paths:
-            raise ValueError(f"files mapping {name!r}: 'path' is required")
-        paths = (raw_paths,) if isinstance(raw_paths, str) else tuple(str(p) for p in raw_paths)
-        columns = {str(k): str(v) for k, v in (doc.get("columns") or {}).items()}
-        constants = dict(doc.get("constants") or {})
-        events = {str(k): {str(a): str(b) for a, b in v.items()} for k, v in (doc.get("events") or {}).items()}
-        provided = set(columns) | set(constants)
-        if dataset == "macros_fred" and "vintage_date" not in provided and doc.get("vintage_lag_days") is None:
-            raise ValueError(f"files mapping {name!r}: macro series need a vintage_date column/constant or vintage_lag_days")
-        missing = [c for c in _REQUIRED[dataset] if c not in provided]
-        if missing:
-            raise ValueError(f"files mapping {name!r}: no column or constant for {missing}")
-        if dataset == "corp_actions" and "event_type" not in provided and not events:
-            raise ValueError(f"files mapping {name!r}: corp_actions need 'events' or an event_type column")
-        for event, spec in events.items():
-            if event not in ("SPLIT", "DIVIDEND", "SPINOFF") or not set(spec) <= {"amount", "ratio"} or not spec:
-                raise ValueError(f"files mapping {name!r}: event {event!r} must map 'amount' and/or 'ratio'")
-        fmt = doc.get("format")
-        if fmt is not None and fmt not in ("csv", "parquet"):
-            raise ValueError(f"files mapping {name!r}: format must be csv or parquet, got {fmt!r}")
-        lag = doc.get("vintage_lag_days")
-        if lag is not None and int(lag) < 0:
-            raise ValueError(f"files mapping {name!r}: vintage_lag_days must be >= 0")
-        zone = doc.get("timezone")
-        if zone is not None:
-            try:
-                ZoneInfo(str(zone))
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(
-                    f"files mapping {name!r}: timezone {zone!r} is not an IANA zone (e.g. America/New_York, UTC)"
-                ) from None
-        return cls(
-            name=name,
-            dataset=dataset,
-            paths=paths,
-            columns=columns,
-            constants=constants,
-            format=fmt,
-            timezone=str(zone) if zone is not None else None,
-            na_values=tuple(str(v) for v in doc.get("na_values") or ()),
-            events=events,
-            vintage_lag_days=int(lag) if lag is not None else None,
-            root=doc.get("root"),
-            source_priority=int(doc.get("source_priority", 90)),
-        )
-
-
-def load_mappings(directory: str | os.PathLike | None = None) -> list[FileMapping]:
-    """Every mapping in `directory` (default configs/files/), sorted by file name."""
-    import yaml
-
-    folder = Path(directory) if directory else config_dir() / "files"
-    out = []
-    for path in sorted(folder.glob("*.yml")):
-        doc = yaml.safe_load(path.read_text()) or {}
-        if not isinstance(doc, dict):
-            raise ValueError(f"files mapping {path} must be a YAML mapping")
-        out.append(FileMapping.from_dict(path.stem, doc))
-    return out
-
-
-def _stem(path: Path) -> str:
-    name = path.name
-    for suffix in (".gz", ".csv", ".parquet", ".pq"):
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-    return name
 
 
 class FilesConnector(Connector):
@@ -173,7 +56,7 @@ class FilesConnector(Connector):
 
     @classmethod
     def from_env(cls) -> "FilesConnector":
-        """Mappings from configs/files/, root from TRADEML_FILES_ROOT (read at fetch time)."""
+        """Mappings from TRADEML_FILES_MAPPINGS (else configs/files/), root from TRADEML_FILES_ROOT (read at fetch time)."""
         return cls()
 
     @property
@@ -186,13 +69,19 @@ class FilesConnector(Connector):
         return any(m.dataset == dataset for m in self.mappings)
 
     def root_for(self, mapping: FileMapping) -> Path:
-        """Where relative paths resolve: constructor root > TRADEML_FILES_ROOT > the mapping's `root`."""
-        root = self._root or (Path(os.environ["TRADEML_FILES_ROOT"]) if os.environ.get("TRADEML_FILES_ROOT") else None)
-        if root is None and mapping.root:
+        """Where relative paths resolve: constructor root > TRADEML_FILES_ROOT > the mapping's `root:`
+        (relative to the mapping file) > the folder of the mapping file."""
+        if self._root:
+            return self._root
+        if os.environ.get("TRADEML_FILES_ROOT"):
+            return Path(os.environ["TRADEML_FILES_ROOT"]).expanduser()
+        here = mapping.source.parent if mapping.source is not None else None
+        if mapping.root:
             root = Path(mapping.root).expanduser()
-        if root is None:
+            return root if root.is_absolute() or here is None else here / root
+        if here is None:
             raise VendorError(self.source_name, f"mapping {mapping.name!r}: set TRADEML_FILES_ROOT or 'root:'", retryable=False)
-        return root
+        return here
 
     def files_for(self, mapping: FileMapping) -> list[Path]:
         """The existing files a mapping names (globs expanded).
@@ -212,7 +101,8 @@ class FilesConnector(Connector):
         if missing:
             raise SourceConfigError(
                 f"files mapping {mapping.name!r} ({mapping.dataset}): no file matches {', '.join(missing)}; "
-                "put the file there, fix 'path:' in the mapping, or point TRADEML_FILES_ROOT at the data"
+                "put the file there, fix 'path:' in the mapping, point TRADEML_FILES_ROOT at the data, "
+                f"or set {MAPPINGS_ENV} to a folder holding only your own mappings"
             )
         return found
 
@@ -242,6 +132,26 @@ class FilesConnector(Connector):
         failed = failed_sessions(frame, sessions) if request.dataset in ("equities_eod", "equities_minute") else {}
         return FetchResult(request.dataset, frame, self.source_name, failed, dropped=dropped)
 
+    def symbols(self, asof: dt.date) -> SymbolListing:
+        """The symbols the bar mappings' files hold on or before `asof`, each with its first and last
+        session: the mappings' files are read through `fetch`, so what is listed is what an ingest stores."""
+        first = calendar.all_sessions_index()[0].date()
+        frames = [
+            self.fetch(FetchRequest(d, first, asof)).to_pandas()[["symbol", "date"]]
+            for d in ("equities_eod", "equities_minute")
+            if self.supports(d) and asof >= first
+        ]
+        rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"symbol": [], "date": []})
+        spans = rows.assign(date=pd.to_datetime(rows["date"]).dt.strftime("%Y-%m-%d")).groupby("symbol")["date"].agg(["min", "max"])
+        names = ", ".join(m.name for m in self.mappings if m.dataset in ("equities_eod", "equities_minute")) or "none"
+        return SymbolListing(
+            self.source_name,
+            asof,
+            tuple(str(s) for s in spans.index),
+            f"the files of the bar mappings ({names})",
+            {str(k): (str(a), str(b)) for k, a, b in zip(spans.index, spans["min"], spans["max"])},
+        )
+
     # -- reading ---------------------------------------------------------------------------------
     def _source_columns(self, mapping: FileMapping, stem: str) -> dict[str, str]:
         cols = {t: s.format(stem=stem) for t, s in mapping.columns.items()}
@@ -253,7 +163,7 @@ class FilesConnector(Connector):
     def _read(
         self, mapping: FileMapping, path: Path, request: FetchRequest, dropped: dict[str, dict[str, int]]
     ) -> pd.DataFrame:
-        stem = _stem(path)
+        stem = file_stem(path)
         cols = self._source_columns(mapping, stem)
         wanted = sorted(set(cols.values()))
         fmt = mapping.format or ("parquet" if path.suffix in (".parquet", ".pq") else "csv")
