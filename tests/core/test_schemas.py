@@ -136,11 +136,31 @@ def test_null_in_a_required_integer_column_is_rejected():
 
 
 # ---------------------------------------------------------------------------------------------- the table registry
-def test_every_catalog_table_names_its_dataset_and_the_dataset_maps_back():
-    from trademl.schemas import DATASET_TABLES, TABLES
+def test_every_ingested_table_names_its_dataset_and_the_dataset_maps_back():
+    from trademl.schemas import DATASET_TABLES, TABLES, ingested_tables
 
-    assert all(spec.dataset for spec in TABLES.values())
-    assert {DATASET_TABLES[spec.dataset] for spec in TABLES.values()} == set(TABLES)
+    ingested = [spec for spec in TABLES.values() if spec.layer in ("raw", "reference")]
+    assert all(spec.dataset for spec in ingested)
+    assert {DATASET_TABLES[spec.dataset] for spec in ingested} == set(ingested_tables()) == {s.name for s in ingested}
+
+
+def test_derived_tables_have_no_dataset_and_are_not_fetchable():
+    from trademl.schemas import DATASET_TABLES, TABLES, derived_tables
+
+    derived = set(derived_tables())
+    assert derived == {n for n, s in TABLES.items() if s.layer in ("curated", "features", "labels")}
+    assert "curated/equities_ohlcv_adj" in derived and "labels/equities_xs" in derived
+    assert not derived & set(DATASET_TABLES.values())
+    assert "" not in DATASET_TABLES
+
+
+def test_equities_xs_v1_has_the_31_feature_columns_in_order():
+    from trademl.schemas import EQUITIES_XS, EQUITIES_XS_FEATURES
+
+    assert len(EQUITIES_XS_FEATURES) == 31
+    assert EQUITIES_XS.schema.names == ["date", "symbol", *EQUITIES_XS_FEATURES]
+    assert EQUITIES_XS_FEATURES[0] == "feat_mom_5" and EQUITIES_XS_FEATURES[-1] == "feat_sector_utilities"
+    assert "feat_sector_health_care" in EQUITIES_XS_FEATURES
 
 
 def test_bar_datasets_are_the_daily_and_minute_bars():

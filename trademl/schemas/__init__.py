@@ -8,8 +8,9 @@ Raw and reference tables carry the SSOT metadata columns (``ingested_at``, ``sou
 Foundation layer: imports nothing from trademl.data or above. Modules (this ``__init__`` is the
 facade; import from ``trademl.schemas``):
 - ``base``: `TableSpec`, `SchemaViolation`, the metadata columns, `table_schema`, `with_metadata`, `session_id`;
-- ``raw``, ``reference``: one module per layer with its tables (curated, features and labels get theirs);
-- ``catalog``: `TABLES`, `DATASET_TABLES`, `TABLE_DATASETS`, `table_spec`, `empty_table`;
+- ``raw``, ``reference``, ``curated``, ``features``, ``labels``: one module per layer with its tables;
+- ``catalog``: `TABLES`, `DATASET_TABLES`, `TABLE_DATASETS`, `table_spec`, `empty_table`,
+  `ingested_tables`, `derived_tables`;
 - ``validate``: `conform` and `sorted_by`.
 """
 
@@ -31,11 +32,24 @@ from trademl.schemas.catalog import (
     TABLE_DATASETS,
     TABLES,
     bar_datasets,
+    derived_tables,
     empty_table,
+    ingested_tables,
     layer_datasets,
     self_describing_tables,
     table_spec,
 )
+from trademl.schemas.curated import CURATED_TABLES, EQUITIES_OHLCV_ADJ
+from trademl.schemas.features import (
+    EQUITIES_XS,
+    EQUITIES_XS_FEATURES,
+    FEATURE_METADATA,
+    FEATURE_TABLES,
+    GICS_SECTORS,
+    MARKET_CONTEXT,
+    sector_column,
+)
+from trademl.schemas.labels import EQUITIES_XS_LABELS, LABEL_TABLES
 from trademl.schemas.raw import EQUITIES_BARS, EQUITIES_MINUTE, MACROS_FRED, OPTIONS_NBBO, RAW_TABLES
 from trademl.schemas.reference import (
     CALENDARS,
@@ -51,6 +65,16 @@ from trademl.schemas.validate import conform, sorted_by
 __all__ = [
     "CALENDARS",
     "CORP_ACTIONS",
+    "CURATED_TABLES",
+    "EQUITIES_OHLCV_ADJ",
+    "EQUITIES_XS",
+    "EQUITIES_XS_FEATURES",
+    "EQUITIES_XS_LABELS",
+    "FEATURE_METADATA",
+    "FEATURE_TABLES",
+    "GICS_SECTORS",
+    "LABEL_TABLES",
+    "MARKET_CONTEXT",
     "DATASET_TABLES",
     "DELISTINGS",
     "EQUITIES_BARS",
@@ -76,7 +100,11 @@ __all__ = [
     "session_id",
     "sorted_by",
     "table_schema",
+    "table_spec",
     "with_metadata",
     "layer_datasets",
+    "derived_tables",
+    "ingested_tables",
+    "sector_column",
     "self_describing_tables",
 ]

@@ -1,7 +1,8 @@
 """The catalog of lake tables: every layer's `TableSpec` by SSOT name, and the dataset names that map to them.
 
 `table_spec` accepts either name (``raw/equities_bars`` or the dataset ``equities_eod``); a layer's
-tables join the catalog here once their module (trademl.schemas.raw, .reference, ...) defines them.
+tables join the catalog here from their module (trademl.schemas.raw, .reference, .curated,
+.features, .labels).
 """
 
 from __future__ import annotations
@@ -9,13 +10,19 @@ from __future__ import annotations
 import pyarrow as pa
 
 from trademl.schemas.base import TableSpec
+from trademl.schemas.curated import CURATED_TABLES
+from trademl.schemas.features import FEATURE_TABLES
+from trademl.schemas.labels import LABEL_TABLES
 from trademl.schemas.raw import RAW_TABLES
 from trademl.schemas.reference import REFERENCE_TABLES
 
-TABLES: dict[str, TableSpec] = {t.name: t for t in (*RAW_TABLES, *REFERENCE_TABLES)}
+TABLES: dict[str, TableSpec] = {
+    t.name: t for t in (*RAW_TABLES, *REFERENCE_TABLES, *CURATED_TABLES, *FEATURE_TABLES, *LABEL_TABLES)
+}
 
-# Logical dataset names used by the backfill queue, the router and connectors -> lake table.
-DATASET_TABLES: dict[str, str] = {t.dataset: t.name for t in TABLES.values()}
+# Logical dataset names used by the backfill queue, the router and connectors -> lake table. Only
+# ingested (raw and reference) tables have a dataset; derived tables are built, not fetched.
+DATASET_TABLES: dict[str, str] = {t.dataset: t.name for t in TABLES.values() if t.dataset}
 TABLE_DATASETS: dict[str, str] = {v: k for k, v in DATASET_TABLES.items()}
 
 
@@ -41,7 +48,17 @@ def self_describing_tables() -> frozenset[str]:
 
 def layer_datasets(layer: str) -> tuple[str, ...]:
     """The datasets of one layer's tables (``reference``), in catalog order."""
-    return tuple(t.dataset for t in TABLES.values() if t.layer == layer)
+    return tuple(t.dataset for t in TABLES.values() if t.layer == layer and t.dataset)
+
+
+def ingested_tables() -> tuple[str, ...]:
+    """Tables filled from vendors (those with a dataset): raw and reference, in catalog order."""
+    return tuple(t.name for t in TABLES.values() if t.dataset)
+
+
+def derived_tables() -> tuple[str, ...]:
+    """Tables the platform builds from the lake (curated, features, labels), in catalog order."""
+    return tuple(t.name for t in TABLES.values() if not t.dataset)
 
 
 def empty_table(name: str) -> pa.Table:

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from trademl.data.lake.api import Lake
-from trademl.schemas import TABLES
+from trademl.schemas import ingested_tables
 
 MARKER_NAME = "market.json"
 FORCE_ENV = "TRADEML_FORCE_MARKET"
@@ -93,9 +93,10 @@ def lake_market(lake: Lake) -> str | None:
 
 def stored_vendors(lake: Lake, tables: Sequence[str] | None = None) -> set[str]:
     """Vendors recorded in the newest version of the newest partition of each table (a cheap sample:
-    one manifest per table) - enough to tell which market an unmarked root was filled from."""
+    one manifest per table) - enough to tell which market an unmarked root was filled from. Only
+    ingested tables are sampled: derived tables carry no vendor."""
     found: set[str] = set()
-    for table in tables or sorted(TABLES):
+    for table in tables or sorted(ingested_tables()):
         days = lake.partitions(table)
         if not days:
             continue
