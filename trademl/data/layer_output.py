@@ -104,6 +104,19 @@ def problems_frame(rows: pd.DataFrame | Sequence[Mapping[str, object]] | None = 
     return frame
 
 
+def coverage_by_session(frame: pd.DataFrame, columns: Sequence[str], expected: Mapping[dt.date, int] | None = None) -> dict[dt.date, float]:
+    """Per session, the share of symbols whose `columns` are all non-null: over the rows built, or
+    over `expected` symbols per session when given (a symbol not built counts as missing)."""
+    if len(frame) == 0:
+        return {}
+    ok = frame[list(columns)].notna().all(axis=1).to_numpy()
+    days = pd.to_datetime(frame["date"]).dt.date.to_numpy()
+    counts = pd.DataFrame({"date": days, "ok": ok}).groupby("date", sort=True)["ok"].agg(["sum", "size"])
+    if expected is None:
+        return dict(zip(counts.index, (counts["sum"] / counts["size"]).to_numpy(dtype=float)))
+    return {d: (float(counts.loc[d, "sum"]) / n if n else float("nan")) if d in counts.index else 0.0 for d, n in expected.items()}
+
+
 def input_status(
     engine: Engine,
     tables: Sequence[str],
