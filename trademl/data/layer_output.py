@@ -188,11 +188,14 @@ def session_verdicts(
         parts.append(agg.reset_index().rename(columns={"what": "detail"}))
     counts = np.array([int(rows_out.get(d, 0)) for d in days], dtype=np.int64)
     share = np.array([float(coverage.get(d, np.nan)) if coverage is not None else np.nan for d in days])
-    empty = counts == 0
+    explained = set()  # empty sessions whose RED problem already says why (e.g. WINDOW_NOT_OBSERVED)
+    if problems is not None and len(problems):
+        explained = set(problems_frame(problems).loc[lambda f: f["status"] == "RED", "date"])
+    empty = (counts == 0) & ~np.isin(np.array(days, dtype=object), list(explained))
     parts.append(pd.DataFrame({"date": np.array(days, dtype=object)[empty], "status": "RED", "qc_code": empty_code, "detail": "no rows built"}))
     if coverage is not None:
         colour = (thresholds or CoverageThresholds()).colours(share)
-        low = (colour != "GREEN") & ~empty
+        low = (colour != "GREEN") & (counts > 0)
         parts.append(
             pd.DataFrame(
                 {
