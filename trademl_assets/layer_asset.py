@@ -10,7 +10,6 @@ and turns the report into metadata. Its per-session check is `build_qc_check` ov
 like the raw layer's.
 """
 
-from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from trademl.config import typed_config
 from trademl.data import control, qc
 from trademl.data.ingest.ledger import record_then_commit
 from trademl.data.lake import Lake
@@ -65,6 +66,49 @@ class CoverageThresholds:
         share = np.asarray(share, dtype=float)
         rank = np.where(share >= self.green, 0, np.where(share >= self.amber, 1, 2))
         return _COLOUR[rank]
+
+
+@dataclass(frozen=True)
+class LayerSettings:
+    """configs/layers.yml: the price convention derived layers read curated prices with, the number
+    of point-in-time spot checks per run and the coverage thresholds per table (`default` else)."""
+
+    price_convention: str = "crsp"
+    spot_checks: int = 1
+    coverage: tuple[tuple[str, CoverageThresholds], ...] = (("default", CoverageThresholds()),)
+
+    @classmethod
+    def from_config(cls, doc: Mapping[str, object]) -> LayerSettings:
+        """Validate and build the settings from the whole document."""
+        unknown = sorted(set(doc) - {"price_convention", "spot_checks", "coverage"})
+        if unknown:
+            raise ValueError(f"configs/layers.yml: unknown keys {unknown}; known: coverage, price_convention, spot_checks")
+        convention = str(doc.get("price_convention", cls.price_convention))
+        if convention not in ("crsp", "alpha_vantage"):
+            raise ValueError(f"configs/layers.yml price_convention must be crsp or alpha_vantage, got {convention!r}")
+        spot = doc.get("spot_checks", cls.spot_checks)
+        if not isinstance(spot, int) or isinstance(spot, bool) or spot < 0:
+            raise ValueError(f"configs/layers.yml spot_checks must be an integer >= 0, got {spot!r}")
+        raw = doc.get("coverage") or {}
+        if not isinstance(raw, Mapping):
+            raise ValueError("configs/layers.yml coverage must map table names (or `default`) to {green, amber}")
+        coverage = {"default": CoverageThresholds()}
+        for name, value in raw.items():
+            try:
+                coverage[str(name)] = CoverageThresholds.from_config(value)
+            except ValueError as exc:
+                raise ValueError(f"configs/layers.yml coverage.{name}: {exc}") from None
+        return cls(price_convention=convention, spot_checks=spot, coverage=tuple(coverage.items()))
+
+    def thresholds(self, table: str) -> CoverageThresholds:
+        """The coverage thresholds of `table` (its own entry, else `default`)."""
+        found = dict(self.coverage)
+        return found.get(table, found["default"])
+
+
+def layer_settings() -> LayerSettings:
+    """configs/layers.yml, read once per file version."""
+    return typed_config(LayerSettings, "layers")
 
 
 @dataclass

@@ -148,3 +148,28 @@ def test_ledger_rows_have_the_partition_status_columns():
     rows = ledger_rows("labels/equities_xs", verdicts, source="labels")
     assert rows.loc[0, "table_name"] == "labels/equities_xs" and rows.loc[0, "row_count"] == 3
     assert rows.loc[0, "qc_score"] == 1.0 and rows.loc[0, "status"] == "GREEN"
+
+
+def test_layer_settings_read_per_table_thresholds_and_fall_back_to_default():
+    from trademl.data.layer_output import LayerSettings, layer_settings
+
+    cfg = LayerSettings.from_config({"coverage": {"default": {"green": 0.9, "amber": 0.5}, "labels/x": {"green": 0.7, "amber": 0.6}}})
+    assert cfg.thresholds("labels/x") == CoverageThresholds(0.7, 0.6)
+    assert cfg.thresholds("features/other") == CoverageThresholds(0.9, 0.5)
+    assert layer_settings().price_convention == "crsp"
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        ({"price_convention": "yahoo"}, "crsp or alpha_vantage"),
+        ({"spot_checks": -1}, "spot_checks must be an integer"),
+        ({"coverage": {"default": {"green": 0.5, "amber": 0.9}}}, "coverage.default"),
+        ({"coverge": {}}, "unknown keys"),
+    ],
+)
+def test_layer_settings_reject_bad_values(doc, message):
+    from trademl.data.layer_output import LayerSettings
+
+    with pytest.raises(ValueError, match=message):
+        LayerSettings.from_config(doc)
