@@ -137,7 +137,7 @@ def colour_lines(key: dg.AssetKey, results: pd.DataFrame | None, first: str, las
 
     name = key.to_user_string()
     if results is None or len(results) == 0:
-        return [f"{name}: no check results in this run (no check, or its step did not run)"]
+        return [f"{name}: no check results in this run (it has no session check)"]
     worst = results.assign(rank=results["status"].map(_RANK)).sort_values("rank").groupby("dt").tail(1)
     counts = worst["status"].value_counts()
     checks = ", ".join(sorted(results["check"].unique()))
@@ -197,6 +197,9 @@ def cmd_materialize(args: argparse.Namespace) -> int:
     run = materialize_assets(instance, keys, first, last, vendor=vendor, progress=say)
     results = session_colours(instance, run.run_id)
     for key in keys:
+        if key.to_python_identifier() in run.not_run:
+            say(f"{key.to_user_string()}: not run (stopped by a failed step or a RED blocking check upstream)")
+            continue
         for line in colour_lines(key, results.get(key), first, last):
             say(line)
     if run.success:
