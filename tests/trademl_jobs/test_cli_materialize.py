@@ -23,12 +23,15 @@ import yaml
 from trademl.data.lake import Lake
 from trademl_jobs.cli import main
 from trademl_jobs.cli.args import CliError
-from trademl_jobs.cli.materialize import resolve_selection, session_range
+from trademl_jobs.cli.materialize import resolve_selection, session_partitions_of, session_range
 from trademl_jobs.definitions import build_definitions
 
 TRADEML = Path(sys.executable).with_name("trademl")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+DAYS = dg.TimeWindowPartitionsDefinition(
+    start="2025-03-03", end="2025-03-10", fmt="%Y-%m-%d", cron_schedule="0 0 * * 1-5", timezone="America/New_York"
+)  # the sessions 2025-03-03..2025-03-07
 
 
 @pytest.fixture
@@ -80,11 +83,36 @@ def test_start_before_the_first_partition_names_that_partition(node, capsys):
 
 
 def test_end_after_the_last_partition_names_it():
-    partitions = dg.TimeWindowPartitionsDefinition(
-        start="2025-03-03", end="2025-03-10", fmt="%Y-%m-%d", cron_schedule="0 0 * * 1-5", timezone="America/New_York"
-    )
     with pytest.raises(CliError, match="--end 2025-03-11 is after the last session partition 2025-03-07"):
-        session_range(dt.date(2025, 3, 3), dt.date(2025, 3, 11), partitions)
+        session_range(dt.date(2025, 3, 3), dt.date(2025, 3, 11), DAYS)
+
+
+def test_an_unknown_vendor_is_one_line_listing_the_known_ones(node, capsys):
+    err = _error(capsys, "--select", "raw/equities_bars", "--start", "2025-03-03", "--end", "2025-03-04", "--vendor", "acme")
+    assert "unknown vendor 'acme'; known vendors: " in err
+
+
+@dg.asset(key=["features", "feature_metadata"], group_name="features")
+def _feature_metadata() -> None:
+    return None
+
+
+@dg.asset(key=["features", "equities_xs"], group_name="features", partitions_def=DAYS)
+def _features_xs() -> None:
+    return None
+
+
+def test_a_selection_of_only_unpartitioned_assets_is_refused_by_name():
+    defs = dg.Definitions(assets=[_feature_metadata, _features_xs])
+    with pytest.raises(CliError, match="features/feature_metadata is not partitioned by session"):
+        session_partitions_of(defs, resolve_selection(defs, "features/feature_metadata"))
+
+
+def test_unpartitioned_assets_of_a_group_are_left_out_of_the_session_run():
+    defs = dg.Definitions(assets=[_feature_metadata, _features_xs])
+    partitions, keys = session_partitions_of(defs, resolve_selection(defs, "group:features"))
+    assert keys == [dg.AssetKey(["features", "equities_xs"])]
+    assert partitions.get_first_partition_key() == "2025-03-03"
 
 
 def test_a_range_is_trimmed_to_its_first_and_last_session():

@@ -11,6 +11,7 @@ check that stopped downstream steps says so in one line), 2 for a user error.
 
 `--select` takes asset keys ("raw/equities_bars", the lake path) and groups ("group:reference"),
 comma-separated; an unknown one is a one-line error naming close matches or the known groups.
+Selected assets without session partitions are left out of the run, with a line saying so.
 """
 
 from __future__ import annotations
@@ -62,20 +63,23 @@ def resolve_selection(defs: dg.Definitions, select: str) -> list[dg.AssetKey]:
     return out
 
 
-def session_partitions_of(defs: dg.Definitions, keys: Sequence[dg.AssetKey]) -> dg.TimeWindowPartitionsDefinition:
-    """The session partitions the selected assets share; a one-line CliError when one is not
-    session-partitioned (materialize runs session ranges; unpartitioned assets are materialized
-    from the UI)."""
+def session_partitions_of(
+    defs: dg.Definitions, keys: Sequence[dg.AssetKey]
+) -> tuple[dg.TimeWindowPartitionsDefinition, list[dg.AssetKey]]:
+    """The session partitions the selected assets share and the keys that have them (in order);
+    assets without session partitions are left out (materialize runs a session range; they are
+    materialized from the UI). A one-line CliError when none is left or the partitions differ."""
     graph = defs.resolve_asset_graph()
-    found: dict[str, dg.PartitionsDefinition | None] = {k.to_user_string(): graph.get(k).partitions_def for k in keys}
-    other = [name for name, p in found.items() if not isinstance(p, dg.TimeWindowPartitionsDefinition)]
-    if other:
-        raise CliError(f"--select: {', '.join(other)} {'is' if len(other) == 1 else 'are'} not partitioned by session; "
+    found = {k: graph.get(k).partitions_def for k in keys}
+    partitioned = [k for k, p in found.items() if isinstance(p, dg.TimeWindowPartitionsDefinition)]
+    if not partitioned:
+        names = ", ".join(k.to_user_string() for k in keys)
+        raise CliError(f"--select: {names} {'is' if len(keys) == 1 else 'are'} not partitioned by session; "
                        "materialize runs a session range (materialize unpartitioned assets from the UI)")
-    distinct = set(found.values())
+    distinct = {found[k] for k in partitioned}
     if len(distinct) > 1:
         raise CliError("--select: the selected assets have different session partitions; select them in separate runs")
-    return next(iter(distinct))  # type: ignore[return-value]
+    return next(iter(distinct)), partitioned  # type: ignore[return-value]
 
 
 def session_range(start: dt.date, end: dt.date, partitions: dg.TimeWindowPartitionsDefinition | None = None) -> tuple[str, str, int]:
@@ -189,8 +193,12 @@ def cmd_materialize(args: argparse.Namespace) -> int:
 
         check_vendor_setting(args.vendor)
     defs = build_definitions(vendor)
-    keys = resolve_selection(defs, args.select)
-    first, last, n = session_range(start, end, session_partitions_of(defs, keys))
+    selected = resolve_selection(defs, args.select)
+    partitions, keys = session_partitions_of(defs, selected)
+    first, last, n = session_range(start, end, partitions)
+    left_out = [k.to_user_string() for k in selected if k not in keys]
+    if left_out:
+        say(f"leaving out {', '.join(left_out)}: not partitioned by session (materialize {'it' if len(left_out) == 1 else 'them'} from the UI)")
     names = ", ".join(k.to_user_string() for k in keys)
     say(f"materializing {names} over {first}..{last} ({n} session{'s' if n != 1 else ''}) from {vendor}, as one run")
     instance = dagster_instance()
