@@ -1,6 +1,7 @@
 """The Definitions, merged from each layer's own (`dg.Definitions.merge`) and built for one vendor.
 
-Each asset layer file (`trademl_assets/reference.py`, `raw.py`) builds its assets and their checks;
+Each asset layer file (`trademl_assets/reference.py`, `raw.py`, `curated.py`, `features.py`,
+`labels.py`) builds its assets and their checks;
 the automation (jobs, schedules, sensors) and the resources are declared here once.
 `build_definitions(vendor, ...)` takes everything a deployment chooses explicitly (the vendor,
 whose pool the ingest assets run in, see trademl_assets/ingest_asset.py; the synthetic market's
@@ -17,7 +18,7 @@ from functools import lru_cache
 import dagster as dg
 
 from trademl.config import settings
-from trademl_assets import raw, reference
+from trademl_assets import features, raw, reference
 from trademl_jobs.automation import automation_on
 from trademl_jobs.jobs import audit_job, ingest_job, maintenance_job, materialize_job, qc_probe_job
 from trademl_jobs.run_health import run_health_sensor
@@ -63,7 +64,11 @@ def build_definitions(vendor: str, *, synthetic: SyntheticResource | None = None
 @lru_cache(maxsize=16)
 def _built(vendor: str, synthetic: SyntheticResource | None, automation: bool) -> dg.Definitions:
     return dg.Definitions.merge(
-        reference.build_defs(vendor), raw.build_defs(vendor), _automation(automation), _resources(vendor, synthetic)
+        reference.build_defs(vendor),
+        raw.build_defs(vendor),
+        features.build_defs(),
+        _automation(automation),
+        _resources(vendor, synthetic),
     )
 
 

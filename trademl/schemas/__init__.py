@@ -36,6 +36,7 @@ from trademl.schemas.catalog import (
     empty_table,
     ingested_tables,
     layer_datasets,
+    register_table,
     self_describing_tables,
     table_spec,
 )
@@ -47,6 +48,7 @@ from trademl.schemas.features import (
     FEATURE_TABLES,
     GICS_SECTORS,
     MARKET_CONTEXT,
+    indicator_set_table,
     sector_column,
 )
 from trademl.schemas.labels import EQUITIES_XS_LABELS, LABEL_TABLES
@@ -106,5 +108,7 @@ __all__ = [
     "derived_tables",
     "ingested_tables",
     "sector_column",
+    "indicator_set_table",
+    "register_table",
     "self_describing_tables",
 ]

@@ -121,3 +121,23 @@ FEATURE_METADATA = TableSpec(
 )
 
 FEATURE_TABLES: tuple[TableSpec, ...] = (EQUITIES_XS, MARKET_CONTEXT, FEATURE_METADATA)
+
+
+def indicator_set_table(set_name: str, columns: tuple[str, ...] | list[str]) -> TableSpec:
+    """The table of one indicator set (``configs/indicator_sets/<set>.yml``): ``features/indicators_<set>``,
+    one float64 column per output of the set, per symbol and session. Its columns come from the
+    set's recipe, so the spec is built (and registered in the catalog) by trademl.features."""
+    if not set_name.replace("_", "").isalnum():
+        raise ValueError(f"indicator set name {set_name!r} must be letters, digits and underscores")
+    return TableSpec(
+        name=f"features/indicators_{set_name}",
+        schema=table_schema(
+            _f("date", pa.date32(), nullable=False),
+            _f("symbol", pa.string(), nullable=False),
+            *(_f(c, pa.float64()) for c in columns),
+            metadata=False,
+        ),
+        partition_column="date",
+        key=("symbol", "date"),
+        description=f"Indicator set {set_name!r} on curated daily bars, re-anchored to the adjustment known at each session.",
+    )
