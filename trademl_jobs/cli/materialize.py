@@ -33,10 +33,11 @@ GROUP_PREFIX = "group:"
 
 def resolve_selection(defs: dg.Definitions, select: str) -> list[dg.AssetKey]:
     """The asset keys `select` names: comma-separated asset keys ("curated/equities_ohlcv_adj") and
-    groups ("group:features"), in the order given, each key once. Unknown names raise a one-line
+    groups ("group:features"), in the order given, each key once; only assets the definitions
+    materialize count (an upstream key no asset defines is unknown). Unknown names raise a one-line
     CliError listing close matches (keys) or the known groups."""
     graph = defs.resolve_asset_graph()
-    keys = sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string())
+    keys = sorted(graph.materializable_asset_keys, key=lambda k: k.to_user_string())
     by_name = {k.to_user_string(): k for k in keys}
     groups: dict[str, list[dg.AssetKey]] = {}
     for key in keys:  # one entry per asset of the graph (tens), to list them by group
