@@ -20,7 +20,7 @@ import dagster as dg
 from trademl.config import settings
 from trademl_assets import features, raw, reference
 from trademl_jobs.automation import automation_on
-from trademl_jobs.jobs import audit_job, ingest_job, maintenance_job, qc_probe_job
+from trademl_jobs.jobs import audit_job, ingest_job, maintenance_job, materialize_job, qc_probe_job
 from trademl_jobs.run_health import run_health_sensor
 from trademl_jobs.schedules import build_schedules
 from trademl_jobs.sensors import build_sensors
@@ -31,7 +31,7 @@ from trademl_resources.vendors import VENDOR_RESOURCES, SyntheticResource
 def _automation(automation: bool) -> dg.Definitions:
     """Jobs, schedules and sensors (the node loop); the reaper sensor always starts RUNNING."""
     return dg.Definitions(
-        jobs=[ingest_job, audit_job, maintenance_job, qc_probe_job],
+        jobs=[ingest_job, materialize_job, audit_job, maintenance_job, qc_probe_job],
         schedules=build_schedules(automation),
         sensors=[*build_sensors(automation), run_health_sensor],
     )
