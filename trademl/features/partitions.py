@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from trademl.data.lake import Lake
 from trademl.data.layer_build import BuildOutput, LayerBuild, run_layer_build
 from trademl.data.layer_output import LayerReport, layer_settings
+from trademl.features.feature_metadata import code_version, indicator_metadata_rows, store_feature_metadata
 from trademl.features.indicators.specs import load_indicator_set
 from trademl.features.indicators.tables import anchored_indicator_values, indicator_table
 
@@ -67,5 +68,9 @@ def indicator_set_layer(set_name: str, lake: Lake) -> LayerBuild:
 
 
 def build_indicator_set(set_name: str, first: str, last: str, *, lake: Lake, engine: Engine) -> LayerReport:
-    """Materialize ``features/indicators_<set>`` for the sessions of [first, last]."""
-    return run_layer_build(indicator_set_layer(set_name, lake), first, last, lake=lake, engine=engine)
+    """Materialize ``features/indicators_<set>`` for the sessions of [first, last] and record its
+    feature metadata (once per recipe and code version)."""
+    report = run_layer_build(indicator_set_layer(set_name, lake), first, last, lake=lake, engine=engine)
+    rows = indicator_metadata_rows(load_indicator_set(set_name), code=code_version(), created_at=pd.Timestamp.now(tz="UTC"))
+    store_feature_metadata(lake, rows)
+    return report

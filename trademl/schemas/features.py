@@ -6,7 +6,7 @@
 - `features/market_context`: one row per session (VIX metrics and quadrant, GMM and trend regimes,
   ALFRED-vintage macro features), merged onto every symbol by consumers.
 - `features/feature_metadata` (spec 003): which feature of which set, version, parameters and code
-  built the stored values; one row per feature and parameter hash, dated by its first build.
+  built the stored values; one row per feature, parameter hash and code version, dated by its first build.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ FEATURE_METADATA = TableSpec(
         metadata=False,
     ),
     partition_column="date",
-    key=("feature_set", "version", "feature", "params_hash"),
+    key=("feature_set", "version", "feature", "params_hash", "code_version"),
     symbol_column=None,
     description="Spec 003 feature metadata: feature, set, version, parameters (JSON) and their hash, code version, created_at.",
 )
