@@ -89,7 +89,10 @@ def volatility_index(seed: int, origin: dt.date, market: MarketParams) -> pd.Ser
     """
     h = market_variance(seed, origin, market)
     nxt = h.to_numpy()[1:]
-    noise = _draws(seed, "VIXCLS", len(nxt))[:, 0]
+    timeline = Timeline.build(origin)
+    # Noise addressed by (year, session in year) like the market's draws: no length limit, and the
+    # same session gets the same noise whatever the origin.
+    noise = session_draws(seed, Stream.MACRO, timeline.year[:-1], timeline.pos_in_year[:-1], 1)[:, 0]
     vix = 100.0 * np.sqrt(SESSIONS_PER_YEAR * nxt) * np.exp(VIX_NOISE_SD * noise)
     return pd.Series(np.round(vix, 2), index=h.index[:-1], name="VIXCLS")
 
