@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from trademl import calendar
 from trademl.data.connectors.synthetic import macro as synthetic_macro
 from trademl.data.connectors.synthetic.config import MarketParams
-from trademl.features.market_context import build_market_context, market_context_settings, market_proxy
+from trademl.features.market_context import build_market_context, market_context_settings, market_proxy, vix_known_at
 from trademl.features.market_context.settings import (
     GmmSettings,
     MarketContextSettings,
@@ -62,6 +62,15 @@ def test_ctx_vix_is_the_index_close_of_each_session(inputs):
     close, vix, rows = inputs
     out = build_market_context(close, vix, rows, calendar.sessions("2022-06-01", "2022-06-10"), CFG)
     assert list(out["ctx_vix"]) == list(vix.loc["2022-06-01":"2022-06-10"])
+
+
+def test_with_the_vix_known_at_t_ctx_vix_is_the_synthetic_close_of_the_previous_session(inputs):
+    close, vix, rows = inputs
+    sessions = calendar.sessions("2022-06-01", "2022-06-10")
+    known = vix_known_at(rows, calendar.sessions("2021-01-04", "2022-06-10"))
+    out = build_market_context(close, known, rows, sessions, CFG)
+    previous = [calendar.previous_session(d) for d in sessions]
+    assert list(out["ctx_vix"]) == list(vix.loc[previous])
 
 
 PIT_SESSIONS = calendar.sessions("2022-09-01", "2023-03-31")

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trademl import calendar
-from trademl.features.market_context import macro_context
+from trademl.features.market_context import macro_context, vix_known_at
 from trademl.features.market_context.settings import MacroSettings
 
 CFG = MacroSettings(cpi_lag_months=12, unemployment_lag_months=3)
@@ -96,3 +96,13 @@ def test_vintages_after_t_leave_every_macro_feature_at_t_unchanged(t, lag, serie
     before = macro_context(rows, SESSIONS, CFG)
     after = macro_context(pd.concat([rows, pd.DataFrame([late])], ignore_index=True), SESSIONS, CFG)
     pd.testing.assert_frame_equal(after.loc[:day], before.loc[:day])
+
+
+def test_vix_known_at_t_is_the_latest_print_published_by_t():
+    rows = pd.DataFrame([
+        _row("VIXCLS", "2024-03-04", 14.0, "2024-03-05"),  # FRED-style: published the next session
+        _row("VIXCLS", "2024-03-05", 15.0, "2024-03-06"),
+        _row("VIXCLS", "2024-03-06", 16.0, "2024-03-06"),  # Cboe-style: published the same session
+    ])
+    got = vix_known_at(rows, calendar.sessions("2024-03-04", "2024-03-07"))
+    assert np.isnan(got.iloc[0]) and list(got.iloc[1:]) == [14.0, 16.0, 16.0]

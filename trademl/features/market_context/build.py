@@ -57,7 +57,8 @@ def build_market_context(
     """The features/market_context rows of `sessions`: exactly the schema's columns, `date` as dates.
 
     `market_close` is an index proxy close by session (e.g. `market_proxy` or SPY), `vix` the VIX
-    close by session (FRED VIXCLS, Cboe, the synthetic market's index), `macro_source` what
+    by session (`vix_known_at(macro_source, ...)` for the print known at t; or closes by
+    observation date, from FRED VIXCLS, Cboe, the synthetic market's index), `macro_source` what
     `trademl.data.macro` reads (a Lake, or raw/macros_fred rows). Give the inputs history before
     the first session (200+ sessions for the SMA, a year or more for the GMM's first fit).
     """

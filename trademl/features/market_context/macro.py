@@ -62,6 +62,18 @@ def change_known_at(
     return out
 
 
+def vix_known_at(source: MacroSource, sessions: pd.DatetimeIndex, series_id: str = "VIXCLS") -> pd.Series:
+    """The latest VIX print known at each session (index points), from raw/macros_fred vintages.
+
+    Pass it as `vix` to `build_market_context` for a strictly point-in-time VIX: FRED's VIXCLS and
+    the synthetic market publish a close the next session (so at t this is usually VIX of t-1), a
+    Cboe file mapping with vintage_lag_days 0 the same session. NaN before the first print.
+    """
+    idx = session_index(pd.Index(sessions))
+    wide = macro_asof(idx, source, [series_id])
+    return pd.Series(wide[series_id].to_numpy(), index=idx, name=series_id)
+
+
 def macro_context(source: MacroSource | None, sessions: pd.DatetimeIndex, cfg: MacroSettings | None = None) -> pd.DataFrame:
     """ctx_term_spread, ctx_cpi_yoy and ctx_unemployment_change per session (see the module doc);
     all NaN when `source` is None or holds none of the series."""
