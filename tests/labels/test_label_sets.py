@@ -183,3 +183,17 @@ def test_sigma_labels_are_unchanged_when_later_sessions_arrive():
 def test_the_shipped_sets_are_the_ones_of_the_label_tables():
     assert label_set("equities_xs").table == "labels/equities_xs" and label_set("sigma").table == "labels/sigma"
     assert dt.date(2024, 1, 2) == complete_through("sigma", "2024-01-09")
+
+
+def test_sigma_on_minute_bars_takes_the_first_hour_from_the_opening_minute():
+    days = calendar.sessions("2024-05-13", "2024-05-24")
+    starts = pd.DatetimeIndex([calendar.session_open_close(d)[0] for d in days])
+    ts = (starts.repeat(390) + pd.to_timedelta(np.tile(np.arange(390), len(days)), unit="min")).tz_convert("UTC")
+    close = 100.0 * np.exp(np.cumsum(np.random.default_rng(4).standard_normal(len(ts)) * 0.0005))
+    bars = pd.DataFrame({"symbol": "X", "ts": ts, "open": close, "high": close, "low": close, "close": close, "volume": 10.0})
+    out = build_label_set("sigma", bars).set_index("date")
+    d = days[2]
+    i0 = 2 * 390  # the 09:30 minute of the third session; 10:30 is 60 minutes later
+    assert out.loc[d.date(), "first_hour_ret"] == pytest.approx(close[i0 + 60] / close[i0] - 1)
+    assert out.loc[d.date(), "fwd_5d_ret"] == pytest.approx(close[(2 + 5) * 390 + 389] / close[i0 + 389] - 1)
+    assert len(out) == len(days) - 5
