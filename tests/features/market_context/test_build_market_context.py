@@ -107,6 +107,15 @@ def test_market_proxy_is_the_equal_weight_cumulative_log_return_index():
     assert list(level.index) == list(days)
 
 
+def test_market_proxy_at_t_is_unchanged_when_later_sessions_arrive():
+    days = calendar.sessions("2024-01-02", "2024-01-12")
+    rng = np.random.default_rng(2)
+    prices = pd.DataFrame({"symbol": np.repeat(["A", "B"], len(days)), "date": np.tile(days, 2),
+                           "adj_close": 10 * np.exp(np.cumsum(rng.standard_normal(2 * len(days)) * 0.02))})
+    short = prices[prices["date"] <= days[5]]
+    pd.testing.assert_series_equal(market_proxy(prices).iloc[:6], market_proxy(short))
+
+
 def test_the_shipped_config_is_read_into_typed_settings():
     cfg = market_context_settings()
     assert cfg.trend.sma_window == 200 and cfg.macro.short_rate == "DGS3MO" and cfg.gmm.hysteresis >= 1

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from trademl import calendar
 from trademl.data.macro import MacroSource
 from trademl.features.market_context.macro import macro_context
 from trademl.features.market_context.regimes import gmm_regime, trend_regime
@@ -27,7 +28,8 @@ def market_proxy(prices: pd.DataFrame, *, price_col: str = "adj_close") -> pd.Se
     """Equal-weight market index from a long adjusted-price frame (symbol, date, `price_col`).
 
     Level = exp(cumulative sum over sessions of the cross-sectional mean one-session log return),
-    1.0 on the first session; a symbol contributes only on sessions where it has both closes.
+    1.0 on the first session; a symbol contributes only on sessions where it has this and the
+    previous session's close (the index stays flat on a session where no symbol does).
     Indexed by session ("date"), named "market_close".
     """
     missing = [c for c in ("symbol", "date", price_col) if c not in prices.columns]
@@ -38,10 +40,9 @@ def market_proxy(prices: pd.DataFrame, *, price_col: str = "adj_close") -> pd.Se
     frame = prices.assign(date=session_index(pd.Index(prices["date"])))
     wide = frame.pivot(index="date", columns="symbol", values=price_col).astype("float64")
     wide = wide.where(wide > 0)
-    grid = on_sessions(pd.Series(0.0, index=wide.index)).index
+    grid = calendar.sessions(wide.index.min().date(), wide.index.max().date())
     log_ret = np.log(wide.reindex(grid)).diff()
-    mean = log_ret.mean(axis=1, skipna=True).fillna(0.0)
-    mean.iloc[0] = 0.0
+    mean = log_ret.mean(axis=1, skipna=True).fillna(0.0)  # no symbol with both closes: flat
     level = np.exp(mean.cumsum())
     level.index.name = "date"
     return level.rename("market_close")
