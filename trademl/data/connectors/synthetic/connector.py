@@ -417,7 +417,7 @@ class SyntheticConnector(Connector):
                 raise ValueError(f"synthetic vendor does not publish macro series {unknown}; it serves {list(served)}")
             served = tuple(request.series)
         start_year = self.config.origin.year - self.config.macro.history_years
-        allv = macro.vintages(self.config.seed, start_year)
+        allv = macro.vintages(self.config.seed, start_year, self.config.origin, self.config.market)
         # By partition session: a weekend or holiday vintage is served with the session after it.
         keep = (
             allv["series_id"].isin(served)
