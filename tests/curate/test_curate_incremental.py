@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from curate_frames import bars, days, dividend, events, split
-from curate_lake import META, partition_bytes, write_bars, write_events
+from curate_lake import META, copy_lake, partition_bytes, write_bars, write_events
 from trademl.curate import CuratorSettings, adjusted_ohlcv, curate_incremental, curate_range, late_events, read_adjusted
 from trademl.data.control import make_engine, read_partition_status
 from trademl.data.lake import Lake
@@ -21,14 +21,20 @@ BARS = pd.concat([bars("AAA", D, [100, 101, 102, 103, 52, 53, 54, 53, 54, 55]),
 EVENTS = events(split("AAA", D[4], 2.0), dividend("BBB", D[2], 0.5))
 
 
-@pytest.fixture
-def node(tmp_path):
-    lake = Lake(tmp_path / "lake")
-    engine = make_engine(f"sqlite:///{tmp_path / 'control.sqlite'}")
+@pytest.fixture(scope="module")
+def curated_root(tmp_path_factory):
+    """Raw bars, events and their curated partitions, written once per module."""
+    root = tmp_path_factory.mktemp("curated") / "lake"
+    lake = Lake(root)
     write_bars(lake, BARS)
     write_events(lake, EVENTS, sessions=D)
-    curate_range(D[0], D[-1], lake=lake, engine=engine, settings=CFG)
-    return lake, engine
+    curate_range(D[0], D[-1], lake=lake, settings=CFG)
+    return root
+
+
+@pytest.fixture
+def node(tmp_path, curated_root):
+    return copy_lake(curated_root, tmp_path / "lake"), make_engine(f"sqlite:///{tmp_path / 'control.sqlite'}")
 
 
 def ingest_late(lake: Lake, *rows: dict) -> None:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from curate_frames import bars, days, dividend, events, split
-from curate_lake import partition_bytes, write_bars, write_delistings, write_events
+from curate_lake import copy_lake, partition_bytes, write_bars, write_delistings, write_events
 from trademl.curate import CuratorSettings, adjusted_ohlcv, curate_range, read_adjusted
 from trademl.data.control import make_engine, upsert_partition_status
 from trademl.data.lake import Lake
@@ -17,25 +17,36 @@ CFG = CuratorSettings(delisting_returns={"BANKRUPTCY": -0.3}, seed_lookback_sess
 CURATED = "curated/equities_ohlcv_adj"
 
 
-@pytest.fixture
-def market():
-    """AAA splits 2:1 on D[4] and pays 1.0 on D[7]; BBB pays 0.5 on D[2] and is delisted (bankrupt) after D[8]."""
-    b = pd.concat([
+# AAA splits 2:1 on D[4] and pays 1.0 on D[7]; BBB pays 0.5 on D[2] and is delisted (bankrupt) after D[8].
+MARKET = (
+    pd.concat([
         bars("AAA", D, [100, 101, 102, 103, 52, 53, 54, 53, 54, 55], list(range(1000, 1010))),
         bars("BBB", D[:9], [20, 21, 20.5, 21, 22, 23, 22, 21, 20]),
-    ], ignore_index=True)
-    ev = events(split("AAA", D[4], 2.0), dividend("AAA", D[7], 1.0), dividend("BBB", D[2], 0.5))
-    return b, ev
+    ], ignore_index=True),
+    events(split("AAA", D[4], 2.0), dividend("AAA", D[7], 1.0), dividend("BBB", D[2], 0.5)),
+)
 
 
 @pytest.fixture
-def lake(tmp_path, market):
-    lk = Lake(tmp_path / "lake")
-    b, ev = market
+def market():
+    return MARKET
+
+
+@pytest.fixture(scope="module")
+def input_root(tmp_path_factory):
+    """Raw bars, events and the delisting, written once per module."""
+    root = tmp_path_factory.mktemp("inputs") / "lake"
+    lk = Lake(root)
+    b, ev = MARKET
     write_bars(lk, b)
     write_events(lk, ev, sessions=D)
     write_delistings(lk, pd.DataFrame({"symbol": ["BBB"], "delist_date": [D[9]], "reason": ["BANKRUPTCY"]}))
-    return lk
+    return root
+
+
+@pytest.fixture
+def lake(tmp_path, input_root):
+    return copy_lake(input_root, tmp_path / "lake")
 
 
 @pytest.fixture
