@@ -92,9 +92,8 @@ def screen_events(
     ev = event_closes(ev[~(unknown | bad_split | bad_div)].reset_index(drop=True), bars, seed)
     # A same-day split turns the previous close into post-split shares before the dividend is compared.
     same_day_split = ev[ev["event_type"].eq("SPLIT")].groupby(["symbol", "ex_date"])["ratio"].prod()
-    split_today = pd.MultiIndex.from_frame(ev[["symbol", "ex_date"]]).map(same_day_split.to_dict().get)
-    ratio_today = pd.Series(split_today, index=ev.index, dtype=float).fillna(1.0)
-    ev["previous_close"] = ev["previous_close"] / ratio_today
+    ratio_today = same_day_split.reindex(pd.MultiIndex.from_frame(ev[["symbol", "ex_date"]])).fillna(1.0).to_numpy()
+    ev["previous_close"] = ev["previous_close"].to_numpy(float) / ratio_today
     too_big = ev["event_type"].eq("DIVIDEND") & (ev["amount"] >= ev["previous_close"])
     found.append(_problems(ev.loc[too_big, "symbol"], ev.loc[too_big, "ex_date"], DIVIDEND_EXCEEDS_CLOSE,
                            "dividend " + ev.loc[too_big, "amount"].astype(str) + " >= previous close "

@@ -22,7 +22,7 @@ from trademl import calendar
 from trademl.curate.corp_action_checks import screen_events
 from trademl.curate.event_prices import as_datetime
 from trademl.curate.factors import FACTOR_COLUMNS, event_steps, session_factors
-from trademl.curate.store import BAR_COLUMNS, CORP_ACTIONS, CURATED, EVENT_COLUMNS, RAW_BARS, SEED_COLUMNS
+from trademl.curate.store import BAR_COLUMNS, CORP_ACTIONS, CURATED, EVENT_COLUMNS, RAW_BARS, SEED_COLUMNS, last_stored_rows
 from trademl.data.control import upsert_partition_status
 from trademl.data.lake import Lake
 
@@ -31,6 +31,9 @@ CORP_ACTION_REBUILT = "CORP_ACTION_REBUILT"
 LATE_COLUMNS = ("symbol", "event_type", "ex_date", "ratio", "amount", "first_stale")
 # Relative difference between a stored and a recomputed factor step that counts as a miss.
 STEP_TOLERANCE = 1e-9
+# Sessions read before the earliest event to find the stored row preceding it (a longer gap in a
+# symbol's stored rows hides an event at its start: it is then treated as before the symbol's history).
+PRECEDING_ROW_SESSIONS = 30
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ def late_events(lake: Lake, engine: Engine | None = None, since: object = None) 
     if events.empty:
         return empty
     first_ex = as_datetime(events["ex_date"]).min()
-    start = calendar.previous_session(first_ex, 30).date() if lo is None else calendar.previous_session(lo, 30).date()
+    start = calendar.previous_session(first_ex if lo is None else lo, PRECEDING_ROW_SESSIONS).date()
     stored = lake.read(CURATED, start, None, symbols=sorted(events["symbol"].unique()), columns=SEED_COLUMNS).to_pandas()
     if stored.empty:
         return empty
@@ -105,13 +108,12 @@ def curate_incremental(*, lake: Lake, engine: Engine, symbols: list[str] | None 
     ledger = []
     for symbol, group in late.groupby("symbol", sort=True):  # one iteration per affected symbol
         since = min(group["first_stale"])
-        stored = lake.read(CURATED, None, None, symbols=symbol, order="symbol").to_pandas()
-        good = stored[stored["date"] < since]
-        stale = stored[stored["date"] >= since]
+        stale = lake.read(CURATED, since, None, symbols=symbol).to_pandas()
+        seed = last_stored_rows(lake, since, [str(symbol)], calendar.previous_session(since, PRECEDING_ROW_SESSIONS).date())
         raw = lake.read(RAW_BARS, since, max(stale["date"]), symbols=symbol, columns=BAR_COLUMNS).to_pandas()
         events = lake.read(CORP_ACTIONS, None, None, symbols=symbol, columns=EVENT_COLUMNS).to_pandas()
         booked = stale.loc[stale["delisting_return"].notna(), ["symbol", "date", "delisting_return"]]
-        rows = session_factors(raw, events, seed=good.tail(1)[SEED_COLUMNS], delisting=booked)
+        rows = session_factors(raw, events, seed=seed, delisting=booked)
         rows = rows[rows["date"].isin(set(stale["date"]))]
         results = lake.write_partitions(CURATED, rows, mode="merge") if len(rows) else []
         days = [r.partition for r in results if r.changed]
