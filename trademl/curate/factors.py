@@ -111,19 +111,16 @@ def adjust_with_reference(rows: pd.DataFrame, reference: pd.DataFrame, conventio
     """`rows` (stored curated rows) with adj_* columns, adjusted to each symbol's `reference` factors
     (symbol, split_factor, div_factor_<convention>: its stored factors at the as-of session)."""
     div = div_factor_column(convention)
-    ref = reference.assign(symbol=reference["symbol"].astype(str)).set_index("symbol")
-    out = rows.copy()
-    sym = out["symbol"].astype(str)
-    s_t = out["split_factor"].to_numpy(float)
-    d_t = out[div].to_numpy(float)
-    s_ref = sym.map(ref["split_factor"]).to_numpy(float)
-    d_ref = sym.map(ref[div]).to_numpy(float)
-    split_ratio = s_ref / s_t
-    price_ratio = (d_ref / d_t) / split_ratio
-    for col in PRICE_COLUMNS:
-        out[f"adj_{col}"] = out[col].to_numpy(float) * price_ratio
-    out["adj_volume"] = out["volume"].to_numpy(float) * split_ratio
-    return out
+    ref = reference.assign(symbol=reference["symbol"].astype(str)).drop_duplicates("symbol", keep="last").set_index("symbol")
+    codes, uniques = pd.factorize(rows["symbol"].astype(str))
+    per_symbol = ref.reindex(uniques)
+    s_ref = per_symbol["split_factor"].to_numpy(float)[codes]
+    d_ref = per_symbol[div].to_numpy(float)[codes]
+    split_ratio = s_ref / rows["split_factor"].to_numpy(float)
+    price_ratio = (d_ref / rows[div].to_numpy(float)) / split_ratio
+    adjusted = {f"adj_{col}": rows[col].to_numpy(float) * price_ratio for col in PRICE_COLUMNS}
+    adjusted["adj_volume"] = rows["volume"].to_numpy(float) * split_ratio
+    return rows.assign(**adjusted)
 
 
 def adjust_from_factors(stored: pd.DataFrame, asof: object = None, convention: str = "crsp") -> pd.DataFrame:
