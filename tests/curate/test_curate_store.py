@@ -77,8 +77,9 @@ def test_window_by_window_equals_one_window(lake, engine, tmp_path, market):
     b, ev = market
     write_bars(whole_lake, b)
     write_events(whole_lake, ev, sessions=D)
+    write_delistings(whole_lake, pd.DataFrame({"symbol": ["BBB"], "delist_date": [D[9]], "reason": ["BANKRUPTCY"]}))
     curate_range(D[0], D[-1], lake=whole_lake, engine=engine, settings=CFG)
-    pd.testing.assert_frame_equal(pieces.drop(columns="delisting_return"), whole_lake.read(CURATED).to_pandas().drop(columns="delisting_return"))
+    pd.testing.assert_frame_equal(pieces, whole_lake.read(CURATED).to_pandas())
 
 
 @pytest.mark.parametrize("convention", ["crsp", "alpha_vantage"])
@@ -150,3 +151,17 @@ def test_raw_red_ledger_rows_become_red_problems(lake, engine):
         "qc_code": ["OUTAGE"]}))
     report = curate_range(D[0], D[-1], lake=lake, engine=engine, settings=CFG)
     assert report.problems[["symbol", "qc_code", "status"]].values.tolist() == [["AAA", "RAW_RED", "RED"]]
+
+
+def test_a_new_event_after_stored_sessions_leaves_their_files_byte_identical(tmp_path, engine):
+    lk = Lake(tmp_path / "pit")
+    b = bars("AAA", D, [100, 101, 102, 103, 104, 105, 106, 53, 54, 55])
+    write_bars(lk, b)
+    write_events(lk, events(), sessions=D[:5])
+    curate_range(D[0], D[4], lake=lk, engine=engine, settings=CFG)
+    stored = partition_bytes(lk, CURATED)
+    write_events(lk, events(split("AAA", D[7], 2.0)), sessions=D[5:])
+    curate_range(D[5], D[9], lake=lk, engine=engine, settings=CFG)
+    assert {d: partition_bytes(lk, CURATED)[d] for d in D[:5]} == stored
+    assert read_adjusted(lk, D[0], D[4], symbols="AAA")["adj_close"].tolist() == [100, 101, 102, 103, 104]
+    assert read_adjusted(lk, D[0], D[1], asof=D[9], symbols="AAA")["adj_close"].tolist() == [50, 50.5]
