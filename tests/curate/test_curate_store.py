@@ -8,7 +8,7 @@ import pytest
 
 from curate_frames import bars, days, dividend, events, split
 from curate_lake import copy_lake, partition_bytes, write_bars, write_delistings, write_events
-from trademl.curate import CuratorSettings, adjusted_ohlcv, curate_range, read_adjusted
+from trademl.curate import CuratorSettings, adjusted_ohlcv, build_curated, curate_range, read_adjusted
 from trademl.data.control import make_engine, upsert_partition_status
 from trademl.data.lake import Lake
 
@@ -165,3 +165,12 @@ def test_a_new_event_after_stored_sessions_leaves_their_files_byte_identical(tmp
     assert {d: partition_bytes(lk, CURATED)[d] for d in D[:5]} == stored
     assert read_adjusted(lk, D[0], D[4], symbols="AAA")["adj_close"].tolist() == [100, 101, 102, 103, 104]
     assert read_adjusted(lk, D[0], D[1], asof=D[9], symbols="AAA")["adj_close"].tolist() == [50, 50.5]
+
+
+def test_build_curated_writes_nothing_and_returns_the_rows_curate_range_stores(lake, engine):
+    build = build_curated(D[0], D[-1], lake=lake, engine=engine, settings=CFG)
+    assert lake.partitions(CURATED) == []
+    curate_range(D[0], D[-1], lake=lake, engine=engine, settings=CFG)
+    stored = lake.read(CURATED).to_pandas()
+    ordered = build.rows.sort_values(["date", "symbol"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(ordered.astype(stored.dtypes.to_dict()), stored)

@@ -5,7 +5,7 @@ as-traded OHLCV and the cumulative split and dividend factors known at that sess
 Alpha Vantage dividend conventions), so a later event never rewrites an older partition.
 `adjust_from_factors` / `read_adjusted` give prices "adjusted as of T"; `adjusted_ohlcv` does both
 from bars and events in one call. `check_corp_actions` screens the input (blocking codes -> RED,
-the event is excluded); `delisting_returns` books delisting returns; `curate_range`,
+the event is excluded); `delisting_returns` books delisting returns; `build_curated`, `curate_range`,
 `curate_incremental` and `late_events` store and repair the table in the lake. No Dagster here:
 the curated asset calls these functions.
 """
@@ -22,7 +22,7 @@ from trademl.curate.delisting import delisting_returns
 from trademl.curate.factors import ADJUSTED_COLUMNS, adjust_from_factors, adjusted_ohlcv, session_factors
 from trademl.curate.incremental import IncrementalReport, curate_incremental, late_events
 from trademl.curate.settings import CuratorSettings, curator_settings
-from trademl.curate.store import CurateReport, curate_range, read_adjusted
+from trademl.curate.store import CuratedBuild, CurateReport, build_curated, curate_range, read_adjusted
 
 __all__ = [
     "ADJUSTED_COLUMNS",
@@ -31,10 +31,12 @@ __all__ = [
     "CORP_ACTIONS_MISSING",
     "Convention",
     "CurateReport",
+    "CuratedBuild",
     "CuratorSettings",
     "IncrementalReport",
     "adjust_from_factors",
     "adjusted_ohlcv",
+    "build_curated",
     "check_corp_actions",
     "curate_incremental",
     "curate_range",

@@ -88,10 +88,21 @@ def last_stored_rows(lake: Lake, before: dt.date, symbols: list[str] | None, loo
     return found.reset_index(drop=True)
 
 
-def curate_range(
+@dataclass(frozen=True)
+class CuratedBuild:
+    """The curated rows of a window, not yet written (`rows`: the table's columns, date as
+    datetime.date), its `problems` (as in CurateReport) and `missing_input` sessions. The frame an
+    asset hands to `trademl.data.layer_output.store_layer_output` when it wants ledger-first writes."""
+
+    rows: pd.DataFrame
+    problems: pd.DataFrame
+    missing_input: list[dt.date]
+
+
+def build_curated(
     first: object, last: object, *, lake: Lake, engine: Engine | None = None, settings: CuratorSettings | None = None
-) -> CurateReport:
-    """Write curated partitions for the sessions in [first, last] (replace mode, content-hashed).
+) -> CuratedBuild:
+    """The curated rows and problems of the sessions in [first, last], read from the lake (nothing written).
 
     Reads raw bars and corporate actions from `seed_lookback_sessions` before `first` (previous
     closes), each symbol's last stored curated row before `first` (the factor seed) and the
@@ -110,8 +121,7 @@ def curate_range(
     seed = last_stored_rows(lake, lo, sorted(raw["symbol"].unique()), look)
     booked = delisting_returns(raw, delist, cfg)
     rows = session_factors(raw, events, seed=seed, delisting=booked)
-    rows = rows[(rows["date"] >= lo) & (rows["date"] <= hi)]
-    results = lake.write_partitions(CURATED, rows) if len(rows) else []
+    rows = rows[(rows["date"] >= lo) & (rows["date"] <= hi)].reset_index(drop=True)
     raw_dates = as_datetime(raw["date"])
     window_bars = raw[(raw_dates >= days[0]) & (raw_dates <= days[-1])]
     problems = check_corp_actions(events, raw, days)
@@ -128,11 +138,26 @@ def curate_range(
     problems = pd.concat([empty_problems(), *found], ignore_index=True).loc[:, list(PROBLEM_COLUMNS)]
     problems["status"] = np.where(problems["qc_code"].eq(RAW_RED), "RED", problem_status(problems["qc_code"]))
     bar_days = set(as_datetime(window_bars["date"]).dt.date)
+    return CuratedBuild(
+        rows=rows,
+        problems=problems.sort_values(["date", "symbol", "qc_code"], kind="stable", na_position="first").reset_index(drop=True),
+        missing_input=[d.date() for d in days if d.date() not in bar_days],
+    )
+
+
+def curate_range(
+    first: object, last: object, *, lake: Lake, engine: Engine | None = None, settings: CuratorSettings | None = None
+) -> CurateReport:
+    """`build_curated` for [first, last], then one curated partition written per session with rows
+    (replace mode, content-hashed: an unchanged session writes nothing). The ledger is not written:
+    the caller records `CurateReport.problems` (or uses `build_curated` + store_layer_output)."""
+    build = build_curated(first, last, lake=lake, engine=engine, settings=settings)
+    results = lake.write_partitions(CURATED, build.rows) if len(build.rows) else []
     return CurateReport(
         sessions_written=[r.partition for r in results if r.changed],
         sessions_unchanged=[r.partition for r in results if not r.changed],
-        problems=problems.sort_values(["date", "symbol", "qc_code"], kind="stable", na_position="first").reset_index(drop=True),
-        missing_input=[d.date() for d in days if d.date() not in bar_days],
+        problems=build.problems,
+        missing_input=build.missing_input,
     )
 
 
