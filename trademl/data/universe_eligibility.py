@@ -10,7 +10,9 @@
   `unknown_share_class_eligible`);
 - `is_listed` from the listing and delisting dates: listed_date <= t < delist_date, where
   delist_date is the first session the name no longer trades (reference/delistings). A delisted name
-  keeps its rows up to and including its delist_date (that last row: is_listed false, DELISTED);
+  keeps its rows up to and including its delist_date (that last row: is_listed false, DELISTED,
+  delist_date set). Rows before it leave delist_date null: a delisting is not known before it
+  happens, so appending one after t never changes the rows through t;
 - `exclusion_reason` names the first failed rule, in the order DELISTED, SHARE_CLASS,
   INSUFFICIENT_HISTORY, PRICE_BELOW_FLOOR, ADV_BELOW_FLOOR (null when eligible).
 """
@@ -145,6 +147,7 @@ def eligible_universe(
     day = grid.to_numpy()[:, None]
     seen = (listed[None, :] <= day) & (pd.isna(delist)[None, :] | (day <= delist[None, :]))
     is_listed = seen & (pd.isna(delist)[None, :] | (day < delist[None, :]))
+    delist_known = ~pd.isna(delist)[None, :] & (day >= delist[None, :])  # PIT: no future delisting on earlier rows
     share_class = names["share_class"].astype(object).where(names["share_class"].notna(), None)
     upper = share_class.map(lambda c: None if c is None else str(c).upper())  # one per symbol
     class_ok = upper.isin(settings.share_classes).to_numpy() | (upper.isna().to_numpy() & settings.unknown_share_class_eligible)
@@ -165,7 +168,7 @@ def eligible_universe(
             "is_listed": is_listed[r, c],
             "is_eligible": eligible[r, c],
             "listed_date": pd.DatetimeIndex(listed[c]).date,
-            "delist_date": pd.Series(pd.DatetimeIndex(delist[c]).date).where(~pd.isna(delist[c]), None).to_numpy(),
+            "delist_date": np.where(delist_known[r, c], pd.DatetimeIndex(delist[c]).date, None),
             "share_class": upper.to_numpy()[c],
             "sector": sector[c],
             "exclusion_reason": reason[r, c],

@@ -87,7 +87,7 @@ def test_share_counts_are_filed_30_to_45_days_after_the_quarter_end(busy):
 
 def test_market_value_from_shares_matches_the_size_traits(busy):
     """close x reported shares stays within a few percent of the market's own shares (buybacks drift slowly)."""
-    s, bars, conn = busy["shares"], busy["bars"], busy["conn"]
+    s, conn = busy["shares"], busy["conn"]
     panel = conn.panel(len(conn.timeline))
     t = conn.timeline.sessions.searchsorted(pd.to_datetime(s["period_end"]), side="right") - 1
     idx = conn.roster.index_of(s["symbol"].to_numpy())
