@@ -55,7 +55,10 @@ def _finish(dataset: str, out: pd.DataFrame, request: FetchRequest, meta: dict[s
             out[col] = out[col].dt.date.where(out[col].notna(), None)
     for name, value in meta.items():
         out[name] = value
-    out["vendor_ts"] = pd.to_datetime(out["vendor_ts"], utc=True) if "vendor_ts" in out else pd.NaT
+    if "vendor_ts" in out:
+        out["vendor_ts"] = pd.to_datetime(out["vendor_ts"], utc=True)
+    else:
+        out["vendor_ts"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[us, UTC]")
     return out[list(table_spec(dataset).schema.names)]
 
 
