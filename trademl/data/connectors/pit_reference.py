@@ -80,8 +80,9 @@ def earnings_rows(
     received_at: dt.datetime | None,
 ) -> pd.DataFrame:
     """reference/earnings_calendar rows from vendor events (``symbol``, ``earnings_date``, optional
-    ``time_of_day``, ``source_uri``), known_date by the module's rule, limited to known_date in
-    [start, end] and the requested symbols."""
+    ``time_of_day``, ``known_date``, ``source_uri``), known_date by the module's rule unless the
+    source states it (rolled to the session on or after it), limited to known_date in [start, end]
+    and the requested symbols."""
     if events is None or len(events) == 0:
         return empty_frame("earnings_calendar")
     ev = events.reset_index(drop=True)
@@ -93,6 +94,8 @@ def earnings_rows(
     after = pd.Series(calendar.sessions_on_or_after(earnings + pd.Timedelta(days=1)).to_numpy(), index=ev.index)
     by_event = on_day.where(time.isin({"bmo", "dmh"}), after)
     known = pd.concat([by_event, _fetch_session(received_at, ev.index)], axis=1).min(axis=1)
+    if "known_date" in ev:  # a source that states when the date became known (a user's files) is taken at its word
+        known = next_session_on_or_after(_day(ev["known_date"])).fillna(known)
     out = pd.DataFrame(
         {
             "date": known,
