@@ -82,6 +82,18 @@ def test_only_listed_share_classes_are_eligible():
     assert strict.set_index("symbol").loc["ZZZ", "exclusion_reason"] == "SHARE_CLASS"
 
 
+def test_a_non_session_in_the_grid_is_rejected():
+    with pytest.raises(ValueError, match="2024-03-02 is not one"):
+        eligible_universe(_bars("AAA", [10.0] * 3, [1e6] * 3), None, None, [dt.date(2024, 3, 1), dt.date(2024, 3, 2)], RULES)
+
+
+def test_vendor_security_types_map_to_share_classes():
+    from trademl.data.universe_eligibility import share_class_of
+
+    got = share_class_of(pd.Series(["CS", "Common Stock", "PFD", "etf", None, "Tracking"]))
+    assert got.tolist() == ["COMMON", "COMMON", "PREFERRED", "ETF", None, "TRACKING"]
+
+
 def test_delisted_names_keep_rows_through_their_delist_date():
     bars = _bars("GONE", [10.0] * 6, [1e6] * 6)
     delistings = pd.DataFrame({"symbol": ["GONE"], "delist_date": [DAYS[6].date()]})

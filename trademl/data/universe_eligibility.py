@@ -6,7 +6,8 @@
 - every rule at session t uses data through t-1 only, so the universe of t is known before t's open;
 - ADV = mean of close x volume (as traded, USD) over the previous `adv_window` sessions that have
   a bar; price floor on the last close before t; history = number of sessions with a bar before t;
-- share class from listing metadata: only `share_classes` may be eligible (a missing class follows
+- share class from listing metadata (vendor security types normalised by `share_class_of`): only
+  `share_classes` may be eligible (a missing class follows
   `unknown_share_class_eligible`);
 - `is_listed` from the listing and delisting dates: listed_date <= t < delist_date, where
   delist_date is the first session the name no longer trades (reference/delistings). A delisted name
@@ -34,6 +35,13 @@ from trademl.schemas.base import METADATA_COLUMNS
 from trademl.schemas.reference import UNIVERSE
 
 UNIVERSE_COLUMNS: tuple[str, ...] = tuple(n for n in UNIVERSE.schema.names if n not in METADATA_COLUMNS)
+# Vendor spellings of a listing's security type -> share class (Massive/Polygon ticker types, Alpha
+# Vantage OVERVIEW AssetType, plain names); anything else is kept upper-cased as given.
+SHARE_CLASS_ALIASES: dict[str, str] = {
+    "CS": "COMMON", "COMMON STOCK": "COMMON", "COMMON": "COMMON", "ORDINARY SHARES": "COMMON",
+    "PFD": "PREFERRED", "PREFERRED STOCK": "PREFERRED", "ETF": "ETF", "ETN": "ETN", "ETV": "ETF",
+    "ADRC": "ADR", "ADR": "ADR", "WARRANT": "WARRANT", "RIGHT": "RIGHT", "UNIT": "UNIT", "FUND": "FUND",
+}
 REASONS: tuple[str, ...] = ("DELISTED", "SHARE_CLASS", "INSUFFICIENT_HISTORY", "PRICE_BELOW_FLOOR", "ADV_BELOW_FLOOR")
 
 
@@ -72,6 +80,14 @@ class UniverseSettings:
 def universe_settings() -> UniverseSettings:
     """The current UniverseSettings (re-read when configs/universe.yml or its env override changes)."""
     return typed_config(UniverseSettings, "universe")
+
+
+def share_class_of(values: pd.Series) -> pd.Series:
+    """Listing security types normalised to share classes (``CS`` / ``Common Stock`` -> ``COMMON``,
+    ``PFD`` -> ``PREFERRED``, see SHARE_CLASS_ALIASES); null stays null, other values are upper-cased."""
+    text = values.astype(object).where(values.notna(), None)
+    upper = text.astype("string").str.strip().str.upper()
+    return upper.map(SHARE_CLASS_ALIASES).fillna(upper).astype(object).where(upper.notna(), None)
 
 
 def _dates(values: pd.Series) -> pd.Series:
@@ -121,7 +137,6 @@ def eligible_universe(
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in out_cols})
     first = min(grid[0], bars["date"].min()) if len(bars) else grid[0]
     axis = calendar.sessions(first.date(), grid[-1].date())
-    axis = pd.DatetimeIndex(axis).tz_localize(None) if getattr(axis, "tz", None) is not None else pd.DatetimeIndex(axis)
     symbols = names.index.to_numpy()
     in_axis = bars[bars["date"].isin(axis) & bars["symbol"].isin(symbols)]
     close = in_axis.pivot_table(index="date", columns="symbol", values="close", aggfunc="last").reindex(index=axis, columns=symbols)
@@ -142,14 +157,15 @@ def eligible_universe(
     prev_close = close.ffill().shift(1).to_numpy()
 
     pos = axis.get_indexer(grid)
+    if (pos < 0).any():
+        raise ValueError(f"sessions must be XNYS sessions; {grid[pos < 0][0].date()} is not one")
     listed = names["listed_date"].to_numpy()
     delist = names["delist_date"].to_numpy()
     day = grid.to_numpy()[:, None]
     seen = (listed[None, :] <= day) & (pd.isna(delist)[None, :] | (day <= delist[None, :]))
     is_listed = seen & (pd.isna(delist)[None, :] | (day < delist[None, :]))
     delist_known = ~pd.isna(delist)[None, :] & (day >= delist[None, :])  # PIT: no future delisting on earlier rows
-    share_class = names["share_class"].astype(object).where(names["share_class"].notna(), None)
-    upper = share_class.map(lambda c: None if c is None else str(c).upper())  # one per symbol
+    upper = share_class_of(names["share_class"])
     class_ok = upper.isin(settings.share_classes).to_numpy() | (upper.isna().to_numpy() & settings.unknown_share_class_eligible)
     hist_ok = history[pos] >= settings.min_history
     pc = prev_close[pos]
@@ -182,7 +198,8 @@ def universe_from_lake(
 ) -> pd.DataFrame:
     """`eligible_universe` for the sessions [start, end] from the lake's raw/equities_bars and
     reference/delistings (read back max(adv_window, min_history) sessions before `start`, enough for
-    every trailing rule). `listings` adds listing dates, share classes and sectors when known."""
+    every trailing rule). `listings` adds listing dates, share classes and sectors when known; without
+    it listed_date is the first bar read (the start of that look-back for seasoned names)."""
     grid = calendar.sessions(start, end)
     if len(grid) == 0:
         return eligible_universe(pd.DataFrame(columns=["date", "symbol", "close", "volume"]), listings, None, grid, settings)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from synthetic_requests import fetch
 
 from trademl import calendar
@@ -117,3 +120,14 @@ def test_new_streams_leave_existing_universe_unchanged(busy):
     fresh = SyntheticConnector(SyntheticConfig().with_overrides(**base))
     bars = fetch(fresh, "equities_eod", START, END)
     assert bars.equals(busy["bars"])
+
+
+@hsettings(max_examples=15, deadline=None)
+@given(cut=st.integers(min_value=0, max_value=len(calendar.sessions(START, END)) - 1))
+def test_partitions_through_t_do_not_depend_on_later_sessions(busy, cut):
+    """A request ending at t returns exactly the stored rows of a longer request up to t (both tables)."""
+    t = calendar.sessions(START, END)[cut]
+    for dataset in ("earnings_calendar", "shares_outstanding"):
+        short = fetch(busy["conn"], dataset, START, t.date().isoformat())
+        full = busy["earnings" if dataset == "earnings_calendar" else "shares"]
+        pd.testing.assert_frame_equal(short, full[pd.to_datetime(full["date"]) <= t].reset_index(drop=True))
