@@ -55,9 +55,9 @@ class FinnhubConnector(HttpVendorConnector):
         return self._option_chains(request)
 
     def _earnings_calendar(self, request: FetchRequest) -> FetchResult:
-        """One call for the whole market, or one per requested symbol, from `start` to `end` + lookahead."""
+        """One call for the whole market, or one per requested symbol, from `start` - 7 days to `end` + lookahead."""
         window = {
-            "from": request.start.isoformat(),
+            "from": (request.start - dt.timedelta(days=7)).isoformat(),  # an amc announcement on the eve of start is known at start
             "to": (request.end + dt.timedelta(days=self.earnings_lookahead_days)).isoformat(),
         }
         frames, last = [], None

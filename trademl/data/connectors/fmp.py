@@ -156,8 +156,10 @@ class FmpConnector(HttpVendorConnector):
         return self._fundamentals(request)
 
     def _earnings_calendar(self, request: FetchRequest) -> FetchResult:
-        """Announcements from `start` to `end` + lookahead, in windows of at most `earnings_window_days`."""
-        edges = pd.date_range(request.start, request.end + pd.Timedelta(days=self.earnings_lookahead_days), freq=f"{self.earnings_window_days}D")
+        """Announcements from `start` - 7 days to `end` + lookahead, in windows of at most `earnings_window_days`."""
+        # From a week before `start`: an after-the-close announcement on the eve of `start` is known at `start`.
+        first = request.start - pd.Timedelta(days=7)
+        edges = pd.date_range(first, request.end + pd.Timedelta(days=self.earnings_lookahead_days), freq=f"{self.earnings_window_days}D")
         last_day = pd.Timestamp(request.end + pd.Timedelta(days=self.earnings_lookahead_days))
         frames, last = [], None
         for lo in edges:  # a handful of ~3-month windows

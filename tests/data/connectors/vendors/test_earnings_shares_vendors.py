@@ -90,13 +90,20 @@ def test_fmp_history_is_known_no_earlier_than_the_announcement(monkeypatch, moun
     assert frame.set_index("symbol").loc["XOM", "time_of_day"] is None
 
 
+def test_an_after_the_close_announcement_on_the_eve_is_known_at_the_first_session(monkeypatch, mount, generous):
+    monkeypatch.setenv("FMP_API_KEY", FMP_KEY)
+    sim = FmpCalendarSim(events=[_fmp_event("AAPL", "2024-02-01", "amc")])
+    frame = _fmp(mount(sim), FETCHED, generous).fetch(FetchRequest("earnings_calendar", dt.date(2024, 2, 2), dt.date(2024, 2, 2))).frame
+    assert frame["known_date"].astype(str).tolist() == ["2024-02-02"]
+
+
 def test_fmp_calendar_windows_stay_within_three_months(monkeypatch, mount, generous):
     monkeypatch.setenv("FMP_API_KEY", FMP_KEY)
     sim = FmpCalendarSim(events=[])
     _fmp(mount(sim), FETCHED, generous).fetch(FetchRequest("earnings_calendar", dt.date(2023, 1, 3), dt.date(2023, 12, 29)))
     spans = [(pd.Timestamp(r.args["to"]) - pd.Timestamp(r.args["from"])).days for r in sim.seen]
     assert len(sim.seen) >= 5 and max(spans) < 92
-    assert sim.seen[0].args["from"] == "2023-01-03"
+    assert sim.seen[0].args["from"] == "2022-12-27"  # a week before the request: the eve's amc announcements
 
 
 def test_fmp_shares_float_snapshot_counts_from_the_next_session(monkeypatch, mount, generous):
