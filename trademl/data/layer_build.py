@@ -57,7 +57,7 @@ Build = Callable[..., BuildOutput]
 class LayerBuild:
     """How one derived table is built and judged; `build(sessions, known_through=None)` is the layer's code.
 
-    `inputs` are judged on each session's window [s - lookback, s + lookahead] (features: the
+    `inputs` (and `marginal_inputs`, which make a session at worst AMBER) are judged on each session's window [s - lookback, s + lookahead] (features: the
     session itself, lookback 0, since a missing bar in the history shows as low coverage; labels:
     their forward window); `lookahead` is also how far past s a label's information set reaches.
     """
@@ -66,6 +66,7 @@ class LayerBuild:
     source: str
     build: Build
     inputs: tuple[str, ...]
+    marginal_inputs: tuple[str, ...] = ()
     lookback: int = 0
     lookahead: int = 0
     coverage_columns: tuple[str, ...] = ()
@@ -163,7 +164,12 @@ def run_layer_build(layer: LayerBuild, first: str | dt.date, last: str | dt.date
         calendar.previous_session(sessions[0], layer.lookback) if layer.lookback else sessions[0],
         calendar.next_session(sessions[-1], layer.lookahead) if layer.lookahead else sessions[-1],
     )]
-    inputs = input_status(engine, layer.inputs, sessions, lookback=layer.lookback, lookahead=layer.lookahead, calendar_sessions=grid) if layer.inputs else None
+    judged = (*layer.inputs, *layer.marginal_inputs)
+    inputs = (
+        input_status(engine, judged, sessions, lookback=layer.lookback, lookahead=layer.lookahead, calendar_sessions=grid, marginal=layer.marginal_inputs)
+        if judged
+        else None
+    )
     counts = pd.to_datetime(frame["date"]).dt.date.value_counts().to_dict() if len(frame) else {}
     coverage = coverage_by_session(frame, layer.coverage_columns, out.expected) if layer.coverage_columns else None
     verdicts = session_verdicts(

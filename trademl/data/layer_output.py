@@ -169,12 +169,15 @@ def input_status(
     lookback: int = 0,
     lookahead: int = 0,
     calendar_sessions: Sequence[dt.date] | None = None,
+    marginal: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Per target session, the worst ledger colour of each input table over the sessions it reads
     ([s - lookback, s + lookahead] in `calendar_sessions`, default just s): columns date, status,
     qc_code (``INPUT_RED``/``INPUT_AMBER``), detail (which table, which session). A session with
     no ledger row at all for an input is RED: nothing is known about it (qc's NO_DATA); window
-    sessions beyond the ends of `calendar_sessions` are not judged, so pass a grid covering them."""
+    sessions beyond the ends of `calendar_sessions` are not judged, so pass a grid covering them.
+    Tables in `marginal` (a source the build can do without, e.g. corporate actions) make a session
+    at worst AMBER."""
     targets = [pd.Timestamp(s).date() for s in sessions]
     grid = [pd.Timestamp(s).date() for s in (calendar_sessions if calendar_sessions is not None else targets)]
     pos = {d: i for i, d in enumerate(grid)}
@@ -188,6 +191,8 @@ def input_status(
         rows = control.read_partition_status(engine, table_name=table, start=grid[0], end=grid[-1])
         summaries = qc.summaries_by_session(rows, grid)
         rank = np.array([_RANK[summaries[d.isoformat()].color] for d in grid], dtype=np.int64)
+        if table in marginal:
+            rank = np.minimum(rank, _RANK["AMBER"])
         padded = np.concatenate([np.zeros(lookback, np.int64), rank, np.zeros(lookahead, np.int64)])
         windows = np.lib.stride_tricks.sliding_window_view(padded, lookback + lookahead + 1)  # window i covers grid[i-lb..i+la]
         at = windows[idx]

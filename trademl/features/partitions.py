@@ -13,14 +13,18 @@ import datetime as dt
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from trademl.curate import read_adjusted
 from trademl.data.lake import Lake
 from trademl.data.layer_build import BuildOutput, LayerBuild, run_layer_build
 from trademl.data.layer_output import LayerReport, layer_settings
 from trademl.features.feature_metadata import code_version, indicator_metadata_rows, store_feature_metadata
 from trademl.features.indicators.specs import load_indicator_set
 from trademl.features.indicators.tables import anchored_indicator_values, indicator_table
+from trademl.features.market_context import build_market_context, market_context_settings, market_proxy, vix_known_at
+from trademl.schemas import MARKET_CONTEXT
 
 CURATED = "curated/equities_ohlcv_adj"
+MACROS = "raw/macros_fred"
 SOURCE = "features"
 
 
@@ -65,6 +69,42 @@ def indicator_set_layer(set_name: str, lake: Lake) -> LayerBuild:
         thresholds=settings.thresholds(spec.name),
         spot_checks=settings.spot_checks,
     )
+
+
+def market_context_layer(lake: Lake) -> LayerBuild:
+    """The build of ``features/market_context``: the equal-weight market proxy of every curated symbol
+    (from the first stored session: a fixed origin for the GMM refits and the SMA), the VIX print
+    and macro vintages known at each session from raw/macros_fred."""
+    settings = layer_settings()
+    cfg = market_context_settings()
+    columns = tuple(c for c in MARKET_CONTEXT.schema.names if c != "date")
+
+    def build(sessions: list[dt.date], known_through: dt.date | None = None) -> BuildOutput:
+        end = min(known_through or sessions[-1], sessions[-1])
+        stored = [d for d in lake.partitions(CURATED) if d <= end]
+        if not stored:
+            return BuildOutput(frame=pd.DataFrame(columns=MARKET_CONTEXT.schema.names), expected={d: 1 for d in sessions})
+        prices = read_adjusted(lake, stored[0], end, asof=end, convention=settings.price_convention)
+        market = market_proxy(prices)
+        targets = pd.DatetimeIndex([d for d in sessions if d <= end])
+        vix = vix_known_at(lake, pd.DatetimeIndex(market.index))
+        frame = build_market_context(market, vix, lake, targets, cfg)
+        return BuildOutput(frame=frame, expected={d: 1 for d in sessions})
+
+    return LayerBuild(
+        table=MARKET_CONTEXT.name,
+        source=SOURCE,
+        build=build,
+        inputs=(CURATED, MACROS),
+        coverage_columns=columns,
+        thresholds=settings.thresholds(MARKET_CONTEXT.name),
+        spot_checks=settings.spot_checks,
+    )
+
+
+def build_market_context_range(first: str, last: str, *, lake: Lake, engine: Engine) -> LayerReport:
+    """Materialize ``features/market_context`` for the sessions of [first, last]."""
+    return run_layer_build(market_context_layer(lake), first, last, lake=lake, engine=engine)
 
 
 def build_indicator_set(set_name: str, first: str, last: str, *, lake: Lake, engine: Engine) -> LayerReport:
