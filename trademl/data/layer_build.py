@@ -138,7 +138,8 @@ def pit_problems(layer: LayerBuild, out: BuildOutput, grid: Sequence[dt.date]) -
 def _equal(a: pd.Series, b: pd.Series) -> bool:
     if pd.api.types.is_float_dtype(a) and pd.api.types.is_float_dtype(b):
         return bool(np.allclose(a.to_numpy(float), b.to_numpy(float), rtol=1e-9, atol=1e-12, equal_nan=True))
-    return bool((a.reset_index(drop=True).astype(object).fillna("<NA>") == b.reset_index(drop=True).astype(object).fillna("<NA>")).all())
+    left, right = a.reset_index(drop=True).astype(object), b.reset_index(drop=True).astype(object)
+    return bool((left.where(left.notna(), "<NA>") == right.where(right.notna(), "<NA>")).all())
 
 
 def run_layer_build(layer: LayerBuild, first: str | dt.date, last: str | dt.date, *, lake: Lake, engine: Engine) -> LayerReport:
