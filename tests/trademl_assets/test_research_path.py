@@ -22,6 +22,7 @@ from trademl_resources import ControlDbResource, LakeResource
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 FIRST, LAST = "2024-04-01", "2025-06-30"
+MACRO_FIRST = "2023-10-02"  # CPI YoY at t needs the vintage of the CPI 12 months before the latest print
 DATASETS = ("calendars", "universe", "corp_actions", "delistings", "equities_eod", "macros_fred", "earnings_calendar", "shares_outstanding")
 
 
@@ -36,7 +37,7 @@ def node(tmp_path_factory):
         lake = Lake(root / "lake")
         connector = connector_for("synthetic")
         for dataset in DATASETS:
-            ingest(dataset, FIRST, LAST, connector=connector, lake=lake, engine=engine)
+            ingest(dataset, MACRO_FIRST if dataset == "macros_fred" else FIRST, LAST, connector=connector, lake=lake, engine=engine)
         yield {"lake": lake, "engine": engine, "db_uri": db_uri, "root": root / "lake"}
         engine.dispose()
 
@@ -81,12 +82,25 @@ def test_curated_rerun_changes_no_file(node, curated_run):
     assert sorted(p.name for p in node["root"].rglob("curated/**/*.parquet")) == lake_files
 
 
-def test_market_context_is_green_once_its_history_exists(node, curated_run):
-    result = run(node, features.build_defs(), "features/market_context", "2025-06-02", LAST)
+def test_market_context_is_green_from_its_warm_up_on(node, curated_run):
+    from trademl.features.market_context import warmup_sessions
+
+    history = calendar.sessions(FIRST, LAST)
+    first = history[warmup_sessions() + 1].date().isoformat()  # +1: the synthetic VIX is published the next session
+    result = run(node, features.build_defs(), "features/market_context", first, LAST)
     assert result.success, colours(result, "features/market_context")
     assert set(colours(result, "features/market_context").values()) == {"GREEN"}
-    ctx = node["lake"].read("features/market_context", start="2025-06-02", end=LAST).to_pandas()
+    ctx = node["lake"].read("features/market_context", start=first, end=LAST).to_pandas()
     assert ctx["ctx_vix"].notna().all() and set(ctx["ctx_trend_regime"].dropna().unique()) <= {-1, 1}
+
+
+def test_market_context_before_its_warm_up_is_red_for_coverage(node, curated_run):
+    history = calendar.sessions(FIRST, LAST)
+    day = history[150].date().isoformat()  # fewer than the SMA's 200 sessions of history
+    result = run(node, features.build_defs(), "features/market_context", day, day)
+    assert colours(result, "features/market_context") == {day: "RED"}
+    ledger = control.read_partition_status(node["engine"], table_name="features/market_context", start=day, end=day)
+    assert ledger["qc_code"].iloc[0] == "COVERAGE_LOW"
 
 
 def test_labels_are_green_where_their_window_is_stored_and_red_after(node, curated_run):
