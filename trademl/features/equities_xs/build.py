@@ -1,0 +1,253 @@
+"""equities_xs v1 (SSOT 3.1): daily cross-sectional equity features from adjusted bars.
+
+Every window is over XNYS sessions (see session_grid): r_t = ln(close_t / close_{t-1}) is NaN when
+either bar is missing, mom_k needs both close_t and close_{t-k}, and a rolling window is NaN below
+its min-periods (EquitiesXsConfig.min_fraction). Features at t use only rows dated <= t; they are
+invariant to the adjustment anchor (prices adjusted as of t or as of a later date give the same
+return-based features) as long as the whole window is adjusted consistently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trademl.calendar import DateLike, all_sessions_index, as_date, previous_session, sessions_on_or_after
+from trademl.features.equities_xs.session_grid import (
+    SessionGrid,
+    cross_sectional_zscore,
+    rolling_max,
+    rolling_mean,
+    rolling_std,
+    session_days,
+    session_grid,
+    shift,
+)
+from trademl.features.equities_xs.settings import EquitiesXsConfig, equities_xs_config, lookback_sessions
+from trademl.schemas.features import EQUITIES_XS_CALENDAR, EQUITIES_XS_SECTORS, GICS_SECTORS
+
+REQUIRED_COLUMNS = ("symbol", "date", "open", "high", "low", "close", "volume")
+OPTIONAL_COLUMNS = ("shares_outstanding", "sector", "next_earnings_date")
+# What trademl.curate.read_adjusted names the adjusted bars.
+ADJUSTED_COLUMNS = {"adj_open": "open", "adj_high": "high", "adj_low": "low", "adj_close": "close", "adj_volume": "volume"}
+
+ReadPrices = Callable[..., pd.DataFrame]
+
+
+def _positive(x: np.ndarray) -> np.ndarray:
+    return np.where(x > 0, x, np.nan)
+
+
+def _log(x: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.log(x)
+
+
+def _rolling_features(panel: pd.DataFrame, grid: SessionGrid, cfg: EquitiesXsConfig) -> dict[str, np.ndarray]:
+    """The window features as sessions x symbols arrays (values in cells without a row are not used)."""
+    close = _positive(grid.dense(panel["close"]))
+    open_ = _positive(grid.dense(panel["open"]))
+    volume = grid.dense(panel["volume"])
+    volume = np.where(volume >= 0, volume, np.nan)
+    prev_close = shift(close, 1)
+    r = _log(close / prev_close)
+    mp = cfg.min_periods
+    sqrt_a = np.sqrt(cfg.annualization)
+    out: dict[str, np.ndarray] = {}
+    for k in cfg.momentum_windows:
+        out[f"mom_{k}"] = _log(close / shift(close, k))
+    g = cfg.gap_window
+    out[f"gap_overnight_{g}"] = rolling_mean(_log(open_ / prev_close), g, mp(g))
+    out[f"gap_intraday_{g}"] = rolling_mean(_log(close / open_), g, mp(g))
+    for k in cfg.drawdown_windows:
+        out[f"drawdown_{k}"] = close / rolling_max(close, k, mp(k)) - 1.0
+    for k in cfg.rv_windows:
+        out[f"rv_{k}"] = sqrt_a * rolling_std(r, k, mp(k, 2))
+    d = cfg.downside_vol_window
+    out[f"downside_vol_{d}"] = sqrt_a * np.sqrt(rolling_mean(np.minimum(r, 0.0) ** 2, d, mp(d)))
+    w = cfg.liquidity_window
+    dollar_volume = close * volume
+    out[f"adv_{w}"] = rolling_mean(dollar_volume, w, mp(w))
+    if "shares_outstanding" in panel:
+        shares = _positive(grid.dense(pd.to_numeric(panel["shares_outstanding"], errors="coerce")))
+        out[f"turnover_{w}"] = rolling_mean(volume / shares, w, mp(w))
+    else:
+        out[f"turnover_{w}"] = np.full(grid.shape, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        illiquidity = np.where(dollar_volume > 0, np.abs(r) / dollar_volume, np.nan)
+    out[f"amihud_{w}"] = 1e6 * rolling_mean(illiquidity, w, mp(w))
+    return out
+
+
+def _row_order(grid: SessionGrid) -> np.ndarray:
+    """Panel row positions in (date, symbol) order: the order of the grid's present cells."""
+    return np.lexsort((grid.s, grid.t))
+
+
+def _days_to_earnings(panel: pd.DataFrame, grid: SessionGrid) -> np.ndarray:
+    """Per panel row: XNYS sessions from t to the first session on or after next_earnings_date
+    (0 when it is t itself); NaN when absent, unknown or before t."""
+    if "next_earnings_date" not in panel:
+        return np.full(len(panel), np.nan)
+    target = sessions_on_or_after(panel["next_earnings_date"])
+    calendar = all_sessions_index()
+    known = ~target.isna()
+    pos = np.full(len(panel), -1, dtype=np.int64)
+    pos[known] = calendar.searchsorted(target[known])
+    days = (pos - (grid.first_position + grid.t)).astype(np.float64)
+    return np.where(known & (days >= 0), days, np.nan)
+
+
+def _log_mcap(panel: pd.DataFrame) -> np.ndarray:
+    """ln(close x shares_outstanding) per row; NaN without (positive) shares."""
+    if "shares_outstanding" not in panel:
+        return np.full(len(panel), np.nan)
+    shares = pd.to_numeric(panel["shares_outstanding"], errors="coerce").to_numpy(dtype=np.float64)
+    close = panel["close"].to_numpy(dtype=np.float64)
+    return _log(_positive(close * shares))
+
+
+def _calendar_features(grid: SessionGrid) -> dict[str, np.ndarray]:
+    """Per session: day of week (Mon = 0 .. Fri = 4, period 5) and month (Jan = 0 .. Dec = 11, period 12) on the unit circle."""
+    dow = grid.sessions.dayofweek.to_numpy(dtype=np.float64)
+    moy = grid.sessions.month.to_numpy(dtype=np.float64) - 1.0
+    return {
+        "dow_sin": np.sin(2 * np.pi * dow / 5),
+        "dow_cos": np.cos(2 * np.pi * dow / 5),
+        "moy_sin": np.sin(2 * np.pi * moy / 12),
+        "moy_cos": np.cos(2 * np.pi * moy / 12),
+    }
+
+
+def _sector_features(panel: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per row: 1.0 for the row's GICS sector, 0.0 for the others; NaN everywhere when the sector
+    is absent, null or not a GICS_SECTORS name."""
+    if "sector" not in panel:
+        return {name: np.full(len(panel), np.nan) for name in EQUITIES_XS_SECTORS}
+    codes = pd.Categorical(panel["sector"], categories=list(GICS_SECTORS)).codes
+    known = codes >= 0
+    return {
+        name: np.where(known, (codes == i).astype(np.float64), np.nan) for i, name in enumerate(EQUITIES_XS_SECTORS)
+    }
+
+
+def _check_panel(panel: pd.DataFrame) -> None:
+    missing = [c for c in REQUIRED_COLUMNS if c not in panel.columns]
+    if missing:
+        raise ValueError(f"the panel is missing columns {missing}; it needs {list(REQUIRED_COLUMNS)}")
+
+
+def build_features(
+    panel: pd.DataFrame,
+    cfg: EquitiesXsConfig | None = None,
+    *,
+    standardize: bool = True,
+    start: DateLike | None = None,
+) -> pd.DataFrame:
+    """equities_xs features of every (symbol, session) row of `panel`, ordered by date then symbol.
+
+    `panel`: adjusted daily bars `symbol, date, open, high, low, close, volume` (dates XNYS
+    sessions), optionally `shares_outstanding`, `sector` (GICS name) and `next_earnings_date`
+    (already point in time). An absent optional column gives NaN features, never an error.
+    standardize=False: `symbol, date` and the raw columns (EquitiesXsConfig.continuous_features,
+    then calendar, then sector dummies). standardize=True: `symbol, date` and `feat_<name>`, the
+    continuous ones as per-date cross-sectional z-scores (population std, ddof 0) clipped to
+    [-cfg.clip, cfg.clip], calendar and sector columns unscaled; with the v1 config exactly the
+    columns of features/equities_xs, all float64. `start`: return only sessions >= start (the
+    earlier sessions of the panel are lookback). `date` comes back as datetime64[ns] (midnight).
+    """
+    cfg = cfg or equities_xs_config()
+    _check_panel(panel)
+    grid = session_grid(panel["symbol"], panel["date"])
+    dense = _rolling_features(panel, grid, cfg)
+    present = grid.present()
+    order = _row_order(grid)
+    t_out, s_out = grid.t[order], grid.s[order]
+    row_wise = {"days_to_earnings": _days_to_earnings(panel, grid), "log_mcap": _log_mcap(panel)}
+
+    continuous: dict[str, np.ndarray] = {}
+    for name in cfg.continuous_features():
+        if name in dense:
+            cells = np.where(present, dense[name], np.nan)
+        else:
+            cells = grid.dense(row_wise[name])
+        if standardize:
+            cells = cross_sectional_zscore(cells, float(cfg.clip))
+        continuous[name] = cells[t_out, s_out]
+    calendar = {name: values[t_out] for name, values in _calendar_features(grid).items()}
+    sectors = {name: values[order] for name, values in _sector_features(panel).items()}
+
+    prefix = "feat_" if standardize else ""
+    columns: dict[str, Any] = {"symbol": grid.symbols[s_out], "date": grid.sessions.to_numpy()[t_out]}
+    for block in (continuous, calendar, sectors):
+        for name, values in block.items():
+            columns[prefix + name] = np.asarray(values, dtype=np.float64)
+    out = pd.DataFrame(columns)
+    if start is not None:
+        keep = session_days(out["date"]) >= session_days(pd.Series([pd.Timestamp(as_date(start, "start"))]))[0]
+        out = out.loc[keep].reset_index(drop=True)
+    return out
+
+
+def _default_read_prices() -> ReadPrices:
+    from trademl.curate import read_adjusted  # lazy: trademl.curate sits above nothing we import here
+
+    return read_adjusted
+
+
+def compute_equity_features(
+    date: DateLike,
+    universe: Sequence[str],
+    *,
+    panel: pd.DataFrame | None = None,
+    lake: Any = None,
+    read_prices: ReadPrices | None = None,
+    attributes: pd.DataFrame | None = None,
+    cfg: EquitiesXsConfig | None = None,
+    standardize: bool = True,
+) -> pd.DataFrame:
+    """The features of session `date` for the symbols of `universe` that have a bar that session,
+    ordered by symbol; the cross-section of the z-scores is exactly those symbols.
+
+    Give either `panel` (a build_features panel: rows dated after `date` are ignored) or `lake`
+    (prices read as `read_prices(lake, start, date, asof=date, symbols=universe)` over the
+    lookback_sessions(cfg) sessions ending at `date`, adjusted as of `date` so a corporate action
+    after `date` cannot change them; default trademl.curate.read_adjusted, whose adj_* columns
+    become open..volume). `attributes`: optional `symbol, date` rows with shares_outstanding /
+    sector / next_earnings_date merged onto the lake's prices.
+    """
+    if (panel is None) == (lake is None):
+        raise ValueError("give exactly one of panel= or lake=")
+    cfg = cfg or equities_xs_config()
+    day = as_date(date)
+    symbols = [str(s) for s in universe]
+    first = previous_session(day, lookback_sessions(cfg) - 1).date()
+    if panel is None:
+        reader = read_prices or _default_read_prices()
+        prices = reader(lake, first, day, asof=day, symbols=symbols)
+        prices = prices.rename(columns=ADJUSTED_COLUMNS)
+        prices = prices[[c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in prices.columns]]
+        if attributes is not None:
+            extra = attributes.copy()
+            extra["date"] = pd.to_datetime(extra["date"])
+            prices = prices.assign(date=pd.to_datetime(prices["date"])).merge(extra, on=["symbol", "date"], how="left")
+        panel = prices
+    days = session_days(panel["date"])
+    lo, hi = (session_days(pd.Series([pd.Timestamp(d)]))[0] for d in (first, day))
+    window = panel.loc[panel["symbol"].isin(symbols).to_numpy() & (days >= lo) & (days <= hi)]
+    if window.empty:
+        return _empty(cfg, standardize)
+    out = build_features(window, cfg, standardize=standardize, start=day)
+    return out.sort_values("symbol", kind="stable").reset_index(drop=True)
+
+
+def _empty(cfg: EquitiesXsConfig, standardize: bool) -> pd.DataFrame:
+    prefix = "feat_" if standardize else ""
+    names = (*cfg.continuous_features(), *EQUITIES_XS_CALENDAR, *EQUITIES_XS_SECTORS)
+    frame = pd.DataFrame({"symbol": pd.Series([], dtype=object), "date": pd.Series([], dtype="datetime64[ns]")})
+    for name in names:
+        frame[prefix + name] = pd.Series([], dtype=np.float64)
+    return frame
