@@ -192,6 +192,18 @@ def build_features(
     return out
 
 
+def _adjusted_bars(prices: pd.DataFrame) -> pd.DataFrame:
+    """read_adjusted's frame as a build_features panel: adj_* become open..volume (the as-traded
+    open..volume it also carries are dropped); already-renamed frames pass as they are."""
+    if any(c in prices.columns for c in ADJUSTED_COLUMNS):
+        missing = [c for c in ADJUSTED_COLUMNS if c not in prices.columns]
+        if missing:
+            raise ValueError(f"read_prices returned no {missing}")
+        keep = ["symbol", "date", *ADJUSTED_COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in prices.columns)]
+        return prices[keep].rename(columns=ADJUSTED_COLUMNS)
+    return prices[[c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in prices.columns]]
+
+
 def _default_read_prices() -> ReadPrices:
     from trademl.curate import read_adjusted  # lazy: trademl.curate sits above nothing we import here
 
@@ -227,9 +239,7 @@ def compute_equity_features(
     first = previous_session(day, lookback_sessions(cfg) - 1).date()
     if panel is None:
         reader = read_prices or _default_read_prices()
-        prices = reader(lake, first, day, asof=day, symbols=symbols)
-        prices = prices.rename(columns=ADJUSTED_COLUMNS)
-        prices = prices[[c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in prices.columns]]
+        prices = _adjusted_bars(reader(lake, first, day, asof=day, symbols=symbols))
         if attributes is not None:
             extra = attributes.copy()
             extra["date"] = pd.to_datetime(extra["date"])
