@@ -65,8 +65,8 @@ def test_lake_entry_merges_attributes_onto_the_prices(panel):
     )
     other = sorted(set(panel.loc[panel["date"] == T, "symbol"]) - {"S2"})[0]
     out = compute_equity_features(T, ["S2", other], lake="root", read_prices=as_read_adjusted(panel, []), attributes=attributes, cfg=V1, standardize=False)
-    assert out["symbol"].tolist() == ["S2", other]
-    assert out["days_to_earnings"].tolist()[0] == 5.0 and pd.isna(out["days_to_earnings"].tolist()[1])
+    dte = out.set_index("symbol")["days_to_earnings"]
+    assert dte["S2"] == 5.0 and pd.isna(dte[other])
     assert out["log_mcap"].notna().all()
 
 
