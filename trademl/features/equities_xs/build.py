@@ -47,7 +47,7 @@ def _log(x: np.ndarray) -> np.ndarray:
 
 
 def _rolling_features(panel: pd.DataFrame, grid: SessionGrid, cfg: EquitiesXsConfig) -> dict[str, np.ndarray]:
-    """The window features as sessions x symbols arrays (values in cells without a row are not used)."""
+    """The window features as symbols x sessions arrays (values in cells without a row are not used)."""
     close = _positive(grid.dense(panel["close"]))
     open_ = _positive(grid.dense(panel["open"]))
     volume = grid.dense(panel["volume"])
@@ -82,11 +82,6 @@ def _rolling_features(panel: pd.DataFrame, grid: SessionGrid, cfg: EquitiesXsCon
     return out
 
 
-def _row_order(grid: SessionGrid) -> np.ndarray:
-    """Panel row positions in (date, symbol) order: the order of the grid's present cells."""
-    return np.lexsort((grid.s, grid.t))
-
-
 def _days_to_earnings(panel: pd.DataFrame, grid: SessionGrid) -> np.ndarray:
     """Per panel row: XNYS sessions from t to the first session on or after next_earnings_date
     (0 when it is t itself); NaN when absent, unknown or before t."""
@@ -97,7 +92,7 @@ def _days_to_earnings(panel: pd.DataFrame, grid: SessionGrid) -> np.ndarray:
     known = ~target.isna()
     pos = np.full(len(panel), -1, dtype=np.int64)
     pos[known] = calendar.searchsorted(target[known])
-    days = (pos - (grid.first_position + grid.t)).astype(np.float64)
+    days = (pos - (grid.first_position + grid.t)).astype(np.float64)  # per panel row
     return np.where(known & (days >= 0), days, np.nan)
 
 
@@ -122,12 +117,12 @@ def _calendar_features(grid: SessionGrid) -> dict[str, np.ndarray]:
     }
 
 
-def _sector_features(panel: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Per row: 1.0 for the row's GICS sector, 0.0 for the others; NaN everywhere when the sector
-    is absent, null or not a GICS_SECTORS name."""
+def _sector_features(panel: pd.DataFrame, grid: SessionGrid) -> dict[str, np.ndarray]:
+    """Per output row: 1.0 for the row's GICS sector, 0.0 for the others; NaN everywhere when the
+    sector is absent, null or not a GICS_SECTORS name."""
     if "sector" not in panel:
-        return {name: np.full(len(panel), np.nan) for name in EQUITIES_XS_SECTORS}
-    codes = pd.Categorical(panel["sector"], categories=list(GICS_SECTORS)).codes
+        return {name: np.full(len(grid.out_flat), np.nan) for name in EQUITIES_XS_SECTORS}
+    codes = grid.gather(grid.dense(pd.Categorical(panel["sector"], categories=list(GICS_SECTORS)).codes, fill=-1, dtype=np.int64))
     known = codes >= 0
     return {
         name: np.where(known, (codes == i).astype(np.float64), np.nan) for i, name in enumerate(EQUITIES_XS_SECTORS)
@@ -163,29 +158,31 @@ def build_features(
     _check_panel(panel)
     grid = session_grid(panel["symbol"], panel["date"])
     dense = _rolling_features(panel, grid, cfg)
-    present = grid.present()
-    order = _row_order(grid)
-    t_out, s_out = grid.t[order], grid.s[order]
     row_wise = {"days_to_earnings": _days_to_earnings(panel, grid), "log_mcap": _log_mcap(panel)}
+    t_out, s_out = grid.out_t, grid.out_s
 
-    continuous: dict[str, np.ndarray] = {}
-    for name in cfg.continuous_features():
-        if name in dense:
-            cells = np.where(present, dense[name], np.nan)
-        else:
-            cells = grid.dense(row_wise[name])
+    names = (*cfg.continuous_features(), *EQUITIES_XS_CALENDAR, *EQUITIES_XS_SECTORS)
+    values = np.empty((len(names), len(grid.out_flat)))  # one float64 block, filled feature by feature
+    absent = ~grid.present() if standardize else None
+    for i, name in enumerate(cfg.continuous_features()):
+        cells = dense[name] if name in dense else grid.dense(row_wise[name])
         if standardize:
+            if name in dense:  # window values exist in cells without a row too: keep them out of the cross-section
+                cells[absent] = np.nan
             cells = cross_sectional_zscore(cells, float(cfg.clip))
-        continuous[name] = cells[t_out, s_out]
-    calendar = {name: values[t_out] for name, values in _calendar_features(grid).items()}
-    sectors = {name: values[order] for name, values in _sector_features(panel).items()}
+        values[i] = grid.gather(cells)
+    i = len(cfg.continuous_features())
+    for name, per_session in _calendar_features(grid).items():
+        values[i] = per_session[t_out]
+        i += 1
+    for name, per_row in _sector_features(panel, grid).items():
+        values[i] = per_row
+        i += 1
 
     prefix = "feat_" if standardize else ""
-    columns: dict[str, Any] = {"symbol": grid.symbols[s_out], "date": grid.sessions.to_numpy()[t_out]}
-    for block in (continuous, calendar, sectors):
-        for name, values in block.items():
-            columns[prefix + name] = np.asarray(values, dtype=np.float64)
-    out = pd.DataFrame(columns)
+    out = pd.DataFrame(values.T, columns=[prefix + n for n in names], copy=False)
+    out.insert(0, "date", grid.sessions.to_numpy()[t_out])
+    out.insert(0, "symbol", grid.symbols[s_out])
     if start is not None:
         keep = session_days(out["date"]) >= session_days(pd.Series([pd.Timestamp(as_date(start, "start"))]))[0]
         out = out.loc[keep].reset_index(drop=True)

@@ -1,9 +1,9 @@
-"""A long (symbol, date) panel laid on a dense XNYS sessions x symbols grid, with trailing rolling
-statistics over the sessions axis.
+"""A long (symbol, date) panel laid on a dense symbols x XNYS sessions grid, with trailing rolling
+statistics over the sessions axis (axis 1, contiguous in memory).
 
 "k sessions back" is k rows of the grid, whatever bars are missing: a symbol that did not trade on
 a session has a NaN cell there, so no window silently reaches further back in time. Rolling sums
-are cumulative-sum differences over axis 0 (O(T x N) whatever the window); a window counts its
+are cumulative-sum differences over axis 1 (O(T x N) whatever the window); a window counts its
 observed (non-NaN) cells and is NaN below its min-periods.
 """
 
@@ -14,38 +14,49 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from scipy.ndimage import maximum_filter1d
+
 from trademl.calendar import all_sessions_index
 
 
 @dataclass(frozen=True)
 class SessionGrid:
-    """Where each panel row sits: `t` (session row, 0 = `sessions[0]`) and `s` (symbol column).
-
-    `sessions` are the consecutive XNYS sessions from the panel's first to its last date;
-    `first_position` is sessions[0]'s position in the calendar's session index.
+    """Where each panel row sits on a symbols x sessions array (sessions contiguous, so rolling
+    windows run along memory): `s` (symbol row), `t` (session column, 0 = `sessions[0]`) and
+    `flat` = s x n_sessions + t. `out_t`, `out_s`, `out_flat` are the cells that hold a row in
+    date-then-symbol order (the output order). `sessions` are the consecutive XNYS sessions from the
+    panel's first to its last date; `first_position` is sessions[0]'s position in the calendar.
     """
 
     sessions: pd.DatetimeIndex
     symbols: np.ndarray
     t: np.ndarray
     s: np.ndarray
+    flat: np.ndarray
+    out_t: np.ndarray
+    out_s: np.ndarray
+    out_flat: np.ndarray
     first_position: int
 
     @property
     def shape(self) -> tuple[int, int]:
-        return (len(self.sessions), len(self.symbols))
+        return (len(self.symbols), len(self.sessions))
 
-    def dense(self, values: np.ndarray | pd.Series) -> np.ndarray:
-        """The rows' values as a float64 sessions x symbols array, NaN where the panel has no row."""
-        out = np.full(self.shape, np.nan)
-        out[self.t, self.s] = np.asarray(values, dtype=np.float64)
-        return out
+    def dense(self, values: np.ndarray | pd.Series, fill: float = np.nan, dtype: type = np.float64) -> np.ndarray:
+        """The rows' values as a symbols x sessions array, `fill` where the panel has no row."""
+        out = np.full(self.shape[0] * self.shape[1], fill, dtype=dtype)
+        out[self.flat] = np.asarray(values, dtype=dtype)
+        return out.reshape(self.shape)
 
     def present(self) -> np.ndarray:
-        """Boolean sessions x symbols array: True where the panel has a row."""
-        out = np.zeros(self.shape, dtype=bool)
-        out[self.t, self.s] = True
-        return out
+        """Boolean symbols x sessions array: True where the panel has a row."""
+        out = np.zeros(self.shape[0] * self.shape[1], dtype=bool)
+        out[self.flat] = True
+        return out.reshape(self.shape)
+
+    def gather(self, cells: np.ndarray) -> np.ndarray:
+        """A symbols x sessions array's values at the panel's rows, in date-then-symbol order."""
+        return np.take(cells.reshape(-1), self.out_flat)
 
 
 def session_days(dates: pd.Series | np.ndarray | pd.DatetimeIndex) -> np.ndarray:
@@ -76,78 +87,108 @@ def session_grid(symbol: pd.Series, date: pd.Series) -> SessionGrid:
     if (codes < 0).any():
         raise ValueError("the panel has rows without a symbol")
     t = (pos - first).astype(np.int64)
-    key = t * len(symbols) + codes
-    if len(np.unique(key)) != len(key):
+    n_t, n_s = last - first + 1, len(symbols)
+    flat = codes.astype(np.int64) * n_t + t
+    occupancy = np.bincount(flat, minlength=n_t * n_s)
+    if occupancy.max() > 1:
         raise ValueError("the panel has repeated (symbol, date) rows")
+    by_date = np.flatnonzero(occupancy.reshape(n_s, n_t).T)  # t x n_s + s, ascending
+    out_t, out_s = by_date // n_s, by_date % n_s
     sessions = pd.DatetimeIndex(all_sessions_index()[first : last + 1], name="date")
-    return SessionGrid(sessions=sessions, symbols=np.asarray(symbols, dtype=object), t=t, s=codes.astype(np.int64), first_position=first)
+    return SessionGrid(
+        sessions=sessions,
+        symbols=np.asarray(symbols, dtype=object),
+        t=t,
+        s=codes.astype(np.int64),
+        flat=flat,
+        out_t=out_t,
+        out_s=out_s,
+        out_flat=out_s * n_t + out_t,
+        first_position=first,
+    )
 
 
 def shift(x: np.ndarray, k: int) -> np.ndarray:
-    """x moved k sessions down (row t holds row t - k), NaN in the first k rows."""
-    out = np.full_like(x, np.nan)
-    if k < x.shape[0]:
-        out[k:] = x[:-k] if k > 0 else x
+    """x moved k sessions later along axis 1 (column t holds column t - k), NaN in the first k columns."""
+    out = np.empty_like(x)
+    out[:, : min(k, x.shape[1])] = np.nan
+    if k < x.shape[1]:
+        out[:, k:] = x[:, : x.shape[1] - k]
     return out
 
 
-def _window_diff(cum: np.ndarray, window: int) -> np.ndarray:
-    """Per row t: cum[t + 1] - cum[max(0, t + 1 - window)] of a cumulative array with a zero first row."""
-    n = cum.shape[0] - 1
-    lo = np.maximum(np.arange(1, n + 1) - window, 0)
-    return cum[1:] - cum[lo]
+def _window_sum(values: np.ndarray, window: int) -> np.ndarray:
+    """Per column t: the sum of columns max(0, t - window + 1) .. t (cumulative-sum differences)."""
+    cum = np.cumsum(values, axis=1)
+    if window < cum.shape[1]:
+        cum[:, window:] -= cum[:, : cum.shape[1] - window].copy()
+    return cum
 
 
-def _cumulative(x: np.ndarray) -> np.ndarray:
-    out = np.zeros((x.shape[0] + 1, *x.shape[1:]), dtype=x.dtype)
-    np.cumsum(x, axis=0, out=out[1:])
-    return out
+def _observed(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The observed mask and x with NaN cells set to 0.0."""
+    missing = np.isnan(x)
+    filled = x.copy()
+    filled[missing] = 0.0
+    return ~missing, filled
 
 
 def rolling_count(x: np.ndarray, window: int) -> np.ndarray:
     """Observed (non-NaN) cells among the last `window` sessions including t."""
-    return _window_diff(_cumulative((~np.isnan(x)).astype(np.int64)), window)
+    return _window_sum((~np.isnan(x)).astype(np.int32), window)
 
 
 def rolling_mean(x: np.ndarray, window: int, min_periods: int) -> np.ndarray:
     """Mean of the observed cells among the last `window` sessions including t; NaN below min_periods."""
-    n = rolling_count(x, window)
-    total = _window_diff(_cumulative(np.where(np.isnan(x), 0.0, x)), window)
+    observed, filled = _observed(x)
+    n = _window_sum(observed.astype(np.int32), window)
+    total = _window_sum(filled, window)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n >= min_periods, total / n, np.nan)
+        total /= n
+    total[n < min_periods] = np.nan
+    return total
 
 
 def rolling_std(x: np.ndarray, window: int, min_periods: int) -> np.ndarray:
     """Sample std (ddof 1) of the observed cells among the last `window` sessions; NaN below
-    max(2, min_periods). Each column is first centred on its first observed value (variance is shift
-    invariant), which keeps the cumulative-sum differences accurate and uses nothing after t."""
+    max(2, min_periods). Each symbol's series is first centred on its first observed value
+    (variance is shift invariant), which keeps the cumulative-sum differences accurate and uses
+    nothing after t."""
     min_periods = max(2, min_periods)
-    observed = ~np.isnan(x)
-    first = np.argmax(observed, axis=0)
-    centre = np.where(observed.any(axis=0), x[first, np.arange(x.shape[1])], 0.0)
-    centred = np.where(observed, x - centre, 0.0)
-    n = rolling_count(x, window)
-    s1 = _window_diff(_cumulative(centred), window)
-    s2 = _window_diff(_cumulative(centred * centred), window)
+    observed, filled = _observed(x)
+    first = np.argmax(observed, axis=1)
+    centre = np.where(observed.any(axis=1), x[np.arange(x.shape[0]), first], 0.0)
+    filled -= centre[:, None]
+    filled[~observed] = 0.0
+    n = _window_sum(observed.astype(np.int32), window)
+    s1 = _window_sum(filled, window)
+    s2 = _window_sum(filled * filled, window)
     with np.errstate(invalid="ignore", divide="ignore"):
         var = (s2 - s1 * s1 / n) / (n - 1)
-    return np.where(n >= min_periods, np.sqrt(np.maximum(var, 0.0)), np.nan)
+    np.maximum(var, 0.0, out=var)
+    np.sqrt(var, out=var)
+    var[n < min_periods] = np.nan
+    return var
 
 
 def rolling_max(x: np.ndarray, window: int, min_periods: int) -> np.ndarray:
     """Max of the observed cells among the last `window` sessions including t; NaN below min_periods."""
-    return pd.DataFrame(x).rolling(window, min_periods=min_periods).max().to_numpy()
+    observed = ~np.isnan(x)
+    filled = np.where(observed, x, -np.inf)
+    # A trailing window: the filter is centred at window // 2, shifted so it ends at t.
+    out = maximum_filter1d(filled, size=window, axis=1, mode="constant", cval=-np.inf, origin=(window - 1) // 2)
+    out[_window_sum(observed.astype(np.int32), window) < min_periods] = np.nan
+    return out
 
 
 def cross_sectional_zscore(x: np.ndarray, clip: float) -> np.ndarray:
-    """Per session (row): (x - mean) / std over the observed cells, population std (ddof 0), clipped
-    to [-clip, clip]. A session whose observed values are all equal (or has one) gives 0.0 there."""
-    observed = ~np.isnan(x)
-    n = observed.sum(axis=1, keepdims=True)
-    filled = np.where(observed, x, 0.0)
+    """Per session (column): (x - mean) / std over the observed symbols, population std (ddof 0),
+    clipped to [-clip, clip]; NaN stays NaN. A session whose observed values are all equal (or has
+    one) gives 0.0 there."""
+    n = np.count_nonzero(~np.isnan(x), axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = filled.sum(axis=1, keepdims=True) / n
-        dev = np.where(observed, x - mean, 0.0)
-        std = np.sqrt((dev * dev).sum(axis=1, keepdims=True) / n)
-        z = np.where(std > 0, dev / std, 0.0)
-    return np.where(observed, np.clip(z, -clip, clip), np.nan)
+        dev = x - np.nansum(x, axis=0) / n
+        std = np.sqrt(np.nansum(dev * dev, axis=0) / n)
+        std[~(std > 0)] = np.inf  # equal values: 0 / inf = 0.0
+        dev /= std
+    return np.clip(dev, -clip, clip, out=dev)
