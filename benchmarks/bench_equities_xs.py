@@ -29,6 +29,7 @@ import time
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from trademl import calendar
 from trademl.data.lake import Lake
@@ -73,17 +74,27 @@ def curated_panel(n_symbols: int, years: int, seed: int = 0) -> pa.Table:
 
 
 def _lake_read_adjusted(lake: Lake, start, end, *, asof=None, symbols=None, convention: str = "crsp") -> pd.DataFrame:
-    """Fallback for trademl.curate.read_adjusted: prices back-adjusted as of `end` with the stored factors."""
-    cols = ["symbol", "date", "open", "high", "low", "close", "volume", "split_factor", f"div_factor_{convention}"]
-    frame = lake.read(TABLE, start=start, end=end, symbols=symbols, columns=cols, order="symbol").to_pandas(date_as_object=False)
-    last = frame.groupby("symbol", sort=False)[["split_factor", f"div_factor_{convention}"]].transform("last")
-    price = (frame["split_factor"] * frame[f"div_factor_{convention}"]) / (last["split_factor"] * last[f"div_factor_{convention}"])
-    split = frame["split_factor"] / last["split_factor"]
-    out = frame[["symbol", "date"]].copy()
+    """Fallback for trademl.curate.read_adjusted: prices back-adjusted as of `asof` (default `end`)
+    with the stored cumulative factors, price x factor_t / factor_asof (volume by the split factor only)."""
+    div = f"div_factor_{convention}"
+    cols = ["symbol", "date", "open", "high", "low", "close", "volume", "split_factor", div]
+    table = lake.read(TABLE, start=start, end=end, symbols=symbols, columns=cols)
+    table = table.set_column(0, "symbol", pc.dictionary_encode(table["symbol"]))
+    frame = table.to_pandas(date_as_object=False)
+    at = lake.read(TABLE, start=asof or end, end=asof or end, columns=["symbol", "split_factor", div]).to_pandas()
+    codes = frame["symbol"].cat.categories.get_indexer(at["symbol"])
+    split_asof = np.ones(len(frame["symbol"].cat.categories))
+    price_asof = np.ones(len(split_asof))
+    split_asof[codes[codes >= 0]] = at["split_factor"].to_numpy()[codes >= 0]
+    price_asof[codes[codes >= 0]] = (at["split_factor"] * at[div]).to_numpy()[codes >= 0]
+    row = frame["symbol"].cat.codes.to_numpy()
+    price = (frame["split_factor"] * frame[div]).to_numpy() / price_asof[row]
+    split = frame["split_factor"].to_numpy() / split_asof[row]
+    out = {"symbol": frame["symbol"], "date": frame["date"]}
     for c in ("open", "high", "low", "close"):
-        out[f"adj_{c}"] = frame[c] * price
-    out["adj_volume"] = frame["volume"] / split
-    return out
+        out[f"adj_{c}"] = frame[c].to_numpy() * price
+    out["adj_volume"] = frame["volume"].to_numpy() / split
+    return pd.DataFrame(out, copy=False)
 
 
 def read_prices_fn():
@@ -99,8 +110,8 @@ def read_panel(root: str, years: int) -> tuple[pd.DataFrame, str]:
     reader, name = read_prices_fn()
     days = bench_sessions(years)
     prices = reader(Lake(root), days[0].date(), days[-1].date(), asof=days[-1].date())
-    renamed = prices.rename(columns={f"adj_{c}": c for c in ("open", "high", "low", "close", "volume")})
-    return renamed[["symbol", "date", "open", "high", "low", "close", "volume"]], name
+    columns = {"symbol": prices["symbol"], "date": prices["date"], **{c: prices[f"adj_{c}"] for c in ("open", "high", "low", "close", "volume")}}
+    return pd.DataFrame(columns, copy=False), name
 
 
 def pandas_reference(panel: pd.DataFrame, cfg: EquitiesXsConfig) -> pd.DataFrame:

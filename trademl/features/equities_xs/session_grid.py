@@ -83,7 +83,7 @@ def session_grid(symbol: pd.Series, date: pd.Series) -> SessionGrid:
         first = np.datetime64(int(days[bad][0]), "D")
         raise ValueError(f"panel date {first} is not an XNYS session")
     first, last = int(pos.min()), int(pos.max())
-    codes, symbols = pd.factorize(np.asarray(symbol), sort=True)
+    codes, symbols = pd.factorize(symbol if isinstance(symbol, pd.Series) else np.asarray(symbol), sort=True)
     if (codes < 0).any():
         raise ValueError("the panel has rows without a symbol")
     t = (pos - first).astype(np.int64)
