@@ -27,6 +27,9 @@ def __getattr__(name: str):
     """
     if name == "read":
         from trademl.data.reading import read
+        from trademl.features.indicators.tables import register_indicator_tables
+
+        register_indicator_tables()  # features/indicators_<set> tables are named by their recipes
 
         return read
     raise AttributeError(f"module 'trademl' has no attribute {name!r}")

@@ -1,4 +1,5 @@
-"""Reference layer: calendars, PIT universe, corporate actions, delistings, index membership, tick sizes."""
+"""Reference layer: calendars, PIT universe, corporate actions, delistings, index membership, tick sizes,
+earnings calendars and shares outstanding."""
 
 import dagster as dg
 
@@ -15,5 +16,7 @@ def build_defs(vendor: str) -> dg.Definitions:
         build_ingest_asset("delistings", vendor=vendor),
         build_ingest_asset("index_membership", vendor=vendor, deps=("universe",)),
         build_ingest_asset("tick_size_regime", vendor=vendor, deps=("universe",)),
+        build_ingest_asset("earnings_calendar", vendor=vendor),
+        build_ingest_asset("shares_outstanding", vendor=vendor),
     ]
     return dg.Definitions(assets=assets, asset_checks=[build_qc_check(a.key.to_user_string()) for a in assets])

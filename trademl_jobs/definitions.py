@@ -1,6 +1,7 @@
 """The Definitions, merged from each layer's own (`dg.Definitions.merge`) and built for one vendor.
 
-Each asset layer file (`trademl_assets/reference.py`, `raw.py`) builds its assets and their checks;
+Each asset layer file (`trademl_assets/reference.py`, `raw.py`, `curated.py`, `features.py`,
+`labels.py`) builds its assets and their checks;
 the automation (jobs, schedules, sensors) and the resources are declared here once.
 `build_definitions(vendor, ...)` takes everything a deployment chooses explicitly (the vendor,
 whose pool the ingest assets run in, see trademl_assets/ingest_asset.py; the synthetic market's
@@ -17,9 +18,9 @@ from functools import lru_cache
 import dagster as dg
 
 from trademl.config import settings
-from trademl_assets import raw, reference
+from trademl_assets import features, raw, reference
 from trademl_jobs.automation import automation_on
-from trademl_jobs.jobs import audit_job, ingest_job, maintenance_job, qc_probe_job
+from trademl_jobs.jobs import audit_job, ingest_job, maintenance_job, materialize_job, qc_probe_job
 from trademl_jobs.run_health import run_health_sensor
 from trademl_jobs.schedules import build_schedules
 from trademl_jobs.sensors import build_sensors
@@ -30,7 +31,7 @@ from trademl_resources.vendors import VENDOR_RESOURCES, SyntheticResource
 def _automation(automation: bool) -> dg.Definitions:
     """Jobs, schedules and sensors (the node loop); the reaper sensor always starts RUNNING."""
     return dg.Definitions(
-        jobs=[ingest_job, audit_job, maintenance_job, qc_probe_job],
+        jobs=[ingest_job, materialize_job, audit_job, maintenance_job, qc_probe_job],
         schedules=build_schedules(automation),
         sensors=[*build_sensors(automation), run_health_sensor],
     )
@@ -63,7 +64,11 @@ def build_definitions(vendor: str, *, synthetic: SyntheticResource | None = None
 @lru_cache(maxsize=16)
 def _built(vendor: str, synthetic: SyntheticResource | None, automation: bool) -> dg.Definitions:
     return dg.Definitions.merge(
-        reference.build_defs(vendor), raw.build_defs(vendor), _automation(automation), _resources(vendor, synthetic)
+        reference.build_defs(vendor),
+        raw.build_defs(vendor),
+        features.build_defs(),
+        _automation(automation),
+        _resources(vendor, synthetic),
     )
 
 

@@ -1,4 +1,5 @@
-"""Jobs: the ingest asset job (raw + reference), the planner / maintenance op jobs and the QC probe job."""
+"""Jobs: the ingest asset job (raw + reference), the materialize job (every session-partitioned layer),
+the planner / maintenance op jobs and the QC probe job."""
 
 
 import datetime as dt
@@ -13,6 +14,14 @@ ingest_job = dg.define_asset_job(
     selection=dg.AssetSelection.groups("raw", "reference"),
     # partitions: the selected assets' session partitions (trademl_assets/partitions.py), built with them
     description="Raw and reference ingest for a session range (launched by the queue worker sensor).",
+)
+
+MATERIALIZE_GROUPS = ("raw", "reference", "curated", "features", "labels")
+materialize_job = dg.define_asset_job(
+    "materialize_job",
+    # A group with no asset yet selects nothing (it resolves to the empty set, not an error).
+    selection=dg.AssetSelection.groups(*MATERIALIZE_GROUPS),
+    description="Any selection of the data layers over a session range as one run (`trademl materialize`).",
 )
 
 

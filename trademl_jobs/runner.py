@@ -1,7 +1,8 @@
 """Running the graph from the command line: every ingest is a real run on the project's Dagster instance.
 
-Runs are executed in-process through `ingest_job` (so they show up in the UI with their
-partitions and check results) and never one run per session: a range is one run. Every run is
+Runs are executed in-process through `ingest_job` (and, for `trademl materialize`, any selection of
+the data layers through `materialize_job`), so they show up in the UI with their partitions and
+check results, and never one run per session: a range is one run. Every run is
 tagged with the process that executes it and watched while it runs (trademl_jobs/run_health.py):
 dead runs are reaped before each launch, a step waiting for a pool slot says who holds it, and
 SIGINT/SIGTERM stop a waiting run at once.
@@ -14,10 +15,12 @@ so a run's pool and connector are the vendor's it was given. Run config is typed
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,8 +44,10 @@ from trademl_jobs.queue import (
     task_range,
 )
 from trademl_jobs.run_health import process_tags, reap_before_launch, watch_run
+from trademl_jobs.run_progress import StepProgress
 from trademl_resources.vendors import SyntheticResource
 
+MATERIALIZE_JOB = "materialize_job"
 CLI_TASK_TAG = "trademl/cli_task_id"  # not TASK_TAG: the run-status sensors leave CLI-closed tasks alone
 # Expected RED checks fail the run by design; the CLI reports them itself, the UI shows the details.
 _QUIET_LOGGERS = {"console": {"config": {"log_level": "CRITICAL"}}}
@@ -76,6 +81,7 @@ class RangeRun:
     run_id: str
     success: bool
     seconds: float
+    not_run: tuple[str, ...] = ()  # planned steps that never started (known when progress was watched)
 
 
 def job_for(name: str, vendor: str | None = None, synthetic: SyntheticResource | None = None) -> dg.JobDefinition:
@@ -113,6 +119,30 @@ def materialize_range(
     )
 
 
+def materialize_assets(
+    instance: dg.DagsterInstance,
+    keys: Sequence[dg.AssetKey],
+    first: str,
+    last: str,
+    *,
+    vendor: str | None = None,
+    synthetic: SyntheticResource | None = None,
+    progress: Callable[[str], None] | None = None,
+    extra_tags: dict[str, str] | None = None,
+) -> RangeRun:
+    """ONE run of `materialize_job` over the selected assets `keys` (their checks included) and the
+    sessions [first, last] (the partition range tags of a single-run backfill), from `vendor` (None:
+    TRADEML_VENDOR); `progress` receives one line per step start and finish while it runs."""
+    return _execute(
+        instance,
+        job_for(MATERIALIZE_JOB, vendor, synthetic),
+        asset_selection=list(keys),
+        run_config=quiet(dg.RunConfig()),
+        tags={RANGE_START: first, RANGE_END: last, **(extra_tags or {})},
+        progress=progress,
+    )
+
+
 def run_task(
     instance: dg.DagsterInstance,
     task: backfill.Task,
@@ -142,17 +172,26 @@ def run_task(
     )
 
 
-def _execute(instance: dg.DagsterInstance, job: dg.JobDefinition, *, tags: dict[str, str], **kwargs) -> RangeRun:
+def _execute(
+    instance: dg.DagsterInstance,
+    job: dg.JobDefinition,
+    *,
+    tags: dict[str, str],
+    progress: Callable[[str], None] | None = None,
+    **kwargs,
+) -> RangeRun:
     """Every in-process run goes through here: dead runs reaped first, the run tagged with this
-    process and watched while it executes (slot waits reported, SIGINT/SIGTERM honoured)."""
+    process and watched while it executes (slot waits reported, SIGINT/SIGTERM honoured; with
+    `progress`, a line per step start and finish, see trademl_jobs/run_progress.py)."""
     reap_before_launch(instance)
     run_id = str(uuid.uuid4())
     t0 = time.perf_counter()
-    with watch_run(instance, run_id):
+    steps = StepProgress(instance, run_id, progress) if progress is not None else None
+    with watch_run(instance, run_id), steps or contextlib.nullcontext():
         result = job.execute_in_process(
             instance=instance, run_id=run_id, tags={**tags, **process_tags()}, raise_on_error=False, **kwargs
         )
-    return RangeRun(result.run_id, result.success, time.perf_counter() - t0)
+    return RangeRun(result.run_id, result.success, time.perf_counter() - t0, tuple(steps.not_run()) if steps else ())
 
 
 def check_evaluations(

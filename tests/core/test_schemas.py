@@ -174,7 +174,7 @@ def test_self_describing_tables_are_the_reference_tables_that_list_their_own_sym
 
     assert self_describing_tables() == {
         "reference/universe", "reference/calendars", "reference/corp_actions", "reference/delistings",
-        "reference/index_membership", "raw/macros_fred",
+        "reference/index_membership", "reference/earnings_calendar", "reference/shares_outstanding", "raw/macros_fred",
     }
 
 
@@ -183,5 +183,6 @@ def test_layer_datasets_follow_the_catalog_order():
 
     assert layer_datasets("reference") == (
         "corp_actions", "delistings", "calendars", "universe", "index_membership", "tick_size_regime",
+        "earnings_calendar", "shares_outstanding",
     )
     assert layer_datasets("raw") == ("equities_eod", "equities_minute", "options_chains", "macros_fred")

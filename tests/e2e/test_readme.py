@@ -22,15 +22,13 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from local_servers import free_port, wait_for_http
 
 REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"
@@ -113,12 +111,6 @@ def test_start_here_is_the_demo():
     assert START_HERE.lang == "bash" and START_HERE.text.lstrip().startswith("make demo"), START_HERE.text
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _venv_is_installed() -> bool:
     """True when the Makefile would install nothing into the test's venv (`make -q install`)."""
     done = subprocess.run(
@@ -148,7 +140,7 @@ def readme_node(tmp_path_factory) -> dict:
         DAGSTER_HOME=str(base / "dagster_home"),
         TRADEML_SYNTHETIC_N_SYMBOLS="6",  # a small embedded market keeps the suite fast
         TRADEML_AUTOMATION="off",
-        PORT=str(_free_port()),
+        PORT=str(free_port()),
         CI="true",
     )
     return {"env": env, "cwd": work, "data_root": base / "data_layer", "dagster_home": base / "dagster_home"}
@@ -179,27 +171,13 @@ def _run(block: ReadmeBlock, node: dict) -> str:
     return out
 
 
-def _wait_for_http(url: str, proc: subprocess.Popen, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"the server exited early with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(1.0)
-    raise AssertionError(f"nothing answered {url} within {timeout:.0f}s")
-
-
 def _run_server(block: ReadmeBlock, node: dict) -> None:
     proc = subprocess.Popen(
         _script(block, node), env=node["env"], cwd=node["cwd"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True,
     )
     try:
-        _wait_for_http(f"http://127.0.0.1:{node['env']['PORT']}/server_info", proc, timeout=180)
+        wait_for_http(f"http://127.0.0.1:{node['env']['PORT']}/server_info", proc, timeout=180)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

@@ -5,14 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from local_servers import free_port, wait_for_http
 
 from trademl_jobs.runner import dagster_instance, materialize_range
 
@@ -28,32 +26,12 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for(url: str, proc: subprocess.Popen, timeout: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"`trademl ui` exited early with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(1.0)
-    raise AssertionError(f"webserver did not answer {url} within {timeout:.0f}s")
-
-
 @pytest.fixture
 def ui(node, tmp_path):
     instance = dagster_instance()
     run = materialize_range(instance, ["calendars", "equities_eod"], "2025-03-03", "2025-03-05")
     assert run.success
-    port = _free_port()
+    port = free_port()
     exe = Path(sys.executable).with_name("trademl")
     log = open(tmp_path / "ui.log", "w")
     # own session so the webserver and daemon children are stopped together by process group
@@ -62,7 +40,7 @@ def ui(node, tmp_path):
         stdin=subprocess.DEVNULL, start_new_session=True,
     )
     try:
-        _wait_for(f"http://127.0.0.1:{port}/server_info", proc)
+        wait_for_http(f"http://127.0.0.1:{port}/server_info", proc, what="`trademl ui`")
         yield f"http://127.0.0.1:{port}"
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):

@@ -36,6 +36,7 @@ from trademl.schemas.catalog import (
     empty_table,
     ingested_tables,
     layer_datasets,
+    register_table,
     self_describing_tables,
     table_spec,
 )
@@ -47,6 +48,7 @@ from trademl.schemas.features import (
     FEATURE_TABLES,
     GICS_SECTORS,
     MARKET_CONTEXT,
+    indicator_set_table,
     sector_column,
 )
 from trademl.schemas.labels import EQUITIES_XS_LABELS, LABEL_TABLES
@@ -55,8 +57,10 @@ from trademl.schemas.reference import (
     CALENDARS,
     CORP_ACTIONS,
     DELISTINGS,
+    EARNINGS_CALENDAR,
     INDEX_MEMBERSHIP,
     REFERENCE_TABLES,
+    SHARES_OUTSTANDING,
     TICK_SIZE_REGIME,
     UNIVERSE,
 )
@@ -77,6 +81,7 @@ __all__ = [
     "MARKET_CONTEXT",
     "DATASET_TABLES",
     "DELISTINGS",
+    "EARNINGS_CALENDAR",
     "EQUITIES_BARS",
     "EQUITIES_MINUTE",
     "INDEX_MEMBERSHIP",
@@ -85,6 +90,7 @@ __all__ = [
     "METADATA_FIELDS",
     "OPTIONS_NBBO",
     "RAW_TABLES",
+    "SHARES_OUTSTANDING",
     "REFERENCE_TABLES",
     "TABLES",
     "TABLE_DATASETS",
@@ -106,5 +112,7 @@ __all__ = [
     "derived_tables",
     "ingested_tables",
     "sector_column",
+    "indicator_set_table",
+    "register_table",
     "self_describing_tables",
 ]

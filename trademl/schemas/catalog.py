@@ -26,6 +26,18 @@ DATASET_TABLES: dict[str, str] = {t.dataset: t.name for t in TABLES.values() if 
 TABLE_DATASETS: dict[str, str] = {v: k for k, v in DATASET_TABLES.items()}
 
 
+def register_table(spec: TableSpec) -> TableSpec:
+    """Add a table whose columns come from a recipe (an indicator set) to the catalog; registering
+    the same spec again is a no-op, a different spec under a known name is a ValueError."""
+    known = TABLES.get(spec.name)
+    if known is not None and known != spec:
+        raise ValueError(f"table {spec.name!r} is already registered with another schema")
+    if spec.dataset:
+        raise ValueError(f"{spec.name}: registered tables are derived and have no dataset")
+    TABLES[spec.name] = spec
+    return spec
+
+
 def table_spec(name: str) -> TableSpec:
     """The spec of a table by SSOT name (``raw/equities_bars``) or dataset name (``equities_eod``)."""
     if name in TABLES:

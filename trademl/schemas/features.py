@@ -6,7 +6,7 @@
 - `features/market_context`: one row per session (VIX metrics and quadrant, GMM and trend regimes,
   ALFRED-vintage macro features), merged onto every symbol by consumers.
 - `features/feature_metadata` (spec 003): which feature of which set, version, parameters and code
-  built the stored values; one row per feature and parameter hash, dated by its first build.
+  built the stored values; one row per feature, parameter hash and code version, dated by its first build.
 """
 
 from __future__ import annotations
@@ -115,9 +115,29 @@ FEATURE_METADATA = TableSpec(
         metadata=False,
     ),
     partition_column="date",
-    key=("feature_set", "version", "feature", "params_hash"),
+    key=("feature_set", "version", "feature", "params_hash", "code_version"),
     symbol_column=None,
     description="Spec 003 feature metadata: feature, set, version, parameters (JSON) and their hash, code version, created_at.",
 )
 
 FEATURE_TABLES: tuple[TableSpec, ...] = (EQUITIES_XS, MARKET_CONTEXT, FEATURE_METADATA)
+
+
+def indicator_set_table(set_name: str, columns: tuple[str, ...] | list[str]) -> TableSpec:
+    """The table of one indicator set (``configs/indicator_sets/<set>.yml``): ``features/indicators_<set>``,
+    one float64 column per output of the set, per symbol and session. Its columns come from the
+    set's recipe, so the spec is built (and registered in the catalog) by trademl.features."""
+    if not set_name.replace("_", "").isalnum():
+        raise ValueError(f"indicator set name {set_name!r} must be letters, digits and underscores")
+    return TableSpec(
+        name=f"features/indicators_{set_name}",
+        schema=table_schema(
+            _f("date", pa.date32(), nullable=False),
+            _f("symbol", pa.string(), nullable=False),
+            *(_f(c, pa.float64()) for c in columns),
+            metadata=False,
+        ),
+        partition_column="date",
+        key=("symbol", "date"),
+        description=f"Indicator set {set_name!r} on curated daily bars, re-anchored to the adjustment known at each session.",
+    )

@@ -37,4 +37,26 @@ EQUITIES_XS_LABELS = TableSpec(
     description="equities_xs labels: forward log returns (1/5/20 sessions, raw and demeaned) and the 10-session triple barrier.",
 )
 
-LABEL_TABLES: tuple[TableSpec, ...] = (EQUITIES_XS_LABELS,)
+SIGMA_LABELS = TableSpec(
+    name="labels/sigma",
+    schema=table_schema(
+        _f("date", pa.date32(), nullable=False),
+        _f("symbol", pa.string(), nullable=False),
+        # Spec 000 per session (configs/labels.yml sets.sigma), simple returns, direction UP/DOWN/FLAT:
+        # first hour after the open (close of the bar one hour after the first regular bar / its close),
+        _f("first_hour_ret", pa.float64()),
+        _f("first_hour_y", pa.string()),
+        # the session's close to the next session's open,
+        _f("overnight_ret", pa.float64()),
+        _f("overnight_y", pa.string()),
+        # and the session's close to the close 5 sessions later.
+        _f("fwd_5d_ret", pa.float64()),
+        _f("fwd_5d_y", pa.string()),
+        metadata=False,
+    ),
+    partition_column="date",
+    key=("symbol", "date"),
+    description="Sigma (spec 000) labels per session from intraday bars: first hour, overnight, 5-session forward.",
+)
+
+LABEL_TABLES: tuple[TableSpec, ...] = (EQUITIES_XS_LABELS, SIGMA_LABELS)

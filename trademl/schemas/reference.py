@@ -1,4 +1,5 @@
-"""The reference layer's tables: corporate actions, delistings, calendars, universe, index membership, tick sizes.
+"""The reference layer's tables: corporate actions, delistings, calendars, universe, index membership, tick sizes,
+earnings calendars and shares outstanding.
 
 Each is a `TableSpec` addressed by its SSOT name (``reference/corp_actions`` ...), partitioned by the
 session ``date``, with the SSOT metadata columns.
@@ -117,6 +118,47 @@ TICK_SIZE_REGIME = TableSpec(
     description="Minimum price increment by symbol and session (e.g. $0.01 sub-penny rule, $0.05 pilot).",
 )
 
+EARNINGS_CALENDAR = TableSpec(
+    name="reference/earnings_calendar",
+    dataset="earnings_calendar",
+    self_describing=True,
+    schema=table_schema(
+        _f("date", pa.date32(), nullable=False),
+        _f("symbol", pa.string(), nullable=False),
+        _f("earnings_date", pa.date32(), nullable=False),
+        _f("time_of_day", pa.string()),
+        _f("known_date", pa.date32(), nullable=False),
+    ),
+    partition_column="date",
+    key=("symbol", "earnings_date", "known_date"),
+    description=(
+        "Scheduled earnings announcements; date = known_date, the first session by whose close the "
+        "announcement date was known, so a read through t sees only what was known at t. time_of_day: "
+        "bmo (before the open), amc (after the close), dmh (during market hours) or null (not given)."
+    ),
+)
+
+SHARES_OUTSTANDING = TableSpec(
+    name="reference/shares_outstanding",
+    dataset="shares_outstanding",
+    self_describing=True,
+    schema=table_schema(
+        _f("date", pa.date32(), nullable=False),
+        _f("symbol", pa.string(), nullable=False),
+        _f("period_end", pa.date32(), nullable=False),
+        _f("shares_outstanding", pa.float64(), nullable=False),
+        _f("filing_date", pa.date32()),
+    ),
+    partition_column="date",
+    key=("symbol", "period_end", "date"),
+    positive_columns=("shares_outstanding",),
+    description=(
+        "Shares outstanding (as-traded units at period_end) stored PIT: date = the first XNYS session whose "
+        "close is after the filing was accepted (a filing accepted after the close counts from the next "
+        "session), or the session on/after filing_date when only the day is known."
+    ),
+)
+
 REFERENCE_TABLES: tuple[TableSpec, ...] = (
     CORP_ACTIONS,
     DELISTINGS,
@@ -124,4 +166,6 @@ REFERENCE_TABLES: tuple[TableSpec, ...] = (
     UNIVERSE,
     INDEX_MEMBERSHIP,
     TICK_SIZE_REGIME,
+    EARNINGS_CALENDAR,
+    SHARES_OUTSTANDING,
 )

@@ -81,9 +81,22 @@ def demo_window(args: argparse.Namespace, cfg: DemoSettings) -> DemoWindow:
     return DemoWindow(daily=daily, minute=daily[-cfg.minute_sessions :])
 
 
-def materialize_window(instance, window: DemoWindow, market: SyntheticResource) -> None:
+def all_green(engine, tables: list[str], first: str, last: str) -> bool:
+    """True when the ledger holds every session of [first, last] GREEN for every table: a rerun of
+    the demo skips that step (it would change no file) and says so."""
+    from trademl.data import control, qc
+
+    sessions = [d.date() for d in calendar.sessions(first, last)]
+    for table in tables:
+        rows = control.read_partition_status(engine, table_name=table, start=first, end=last)
+        if any(s.color != "GREEN" for s in qc.summaries_by_session(rows, sessions).values()):
+            return False
+    return True
+
+
+def materialize_window(instance, engine, window: DemoWindow, market: SyntheticResource, n_steps: int) -> None:
     """Steps 1-3: one run per group of datasets over the window from the synthetic `market`
-    (outage sessions come out RED)."""
+    (outage sessions come out RED); a step whose tables are all GREEN already is skipped."""
     from trademl_jobs.runner import materialize_range
 
     steps = [
@@ -92,32 +105,35 @@ def materialize_window(instance, window: DemoWindow, market: SyntheticResource) 
         ("minute bars + option chains", ["equities_minute", "options_chains"], window.minute[0].strftime("%Y-%m-%d")),
     ]
     for i, (label, datasets, first) in enumerate(steps, 1):
-        say(f"[{i}/5] materializing {label}: {first}..{window.last} (one run)")
+        if all_green(engine, [DATASET_TABLES[d] for d in datasets], first, window.last):
+            say(f"[{i}/{n_steps}] {label}: {first}..{window.last} already GREEN, skipped")
+            continue
+        say(f"[{i}/{n_steps}] materializing {label}: {first}..{window.last} (one run)")
         run = materialize_range(instance, datasets, first, window.last, vendor="synthetic", synthetic=market)
         note = "" if run.success else " — some sessions RED (vendor outage); the queue will backfill them"
         say(f"      run {run.run_id[:8]} {'ok' if run.success else 'finished with failed checks'} in {run.seconds:.1f}s{note}")
 
 
-def audit_window(engine, window: DemoWindow) -> None:
+def audit_window(engine, window: DemoWindow, n_steps: int) -> None:
     """Step 4: audit_scan of the daily tables over the window and of the minute tables over its tail."""
     from trademl.data import backfill
     from trademl.data.lake import Lake
 
     lake = Lake(settings().data_root)
-    say(f"[4/5] audit_scan over {window.first}..{window.last}")
+    say(f"[4/{n_steps}] audit_scan over {window.first}..{window.last}")
     daily_tables = [DATASET_TABLES[d] for d in (*REFERENCE_DATASETS, "equities_eod", "macros_fred")]
     backfill.audit_scan(daily_tables, engine=engine, lake=lake, start=window.daily[0].date(), end=window.daily[-1].date())
     minute_tables = [DATASET_TABLES["equities_minute"], DATASET_TABLES["options_chains"]]
     backfill.audit_scan(minute_tables, engine=engine, lake=lake, start=window.minute[0].date(), end=window.minute[-1].date())
 
 
-def backfill_outage(instance, engine, market: SyntheticResource) -> None:
+def backfill_outage(instance, engine, market: SyntheticResource, n_steps: int) -> None:
     """Step 5: the queue worker drains the GAP tasks the audit planned, from the same synthetic `market`."""
     from trademl.data import backfill, control
     from trademl_jobs.runner import execute_tasks
 
     pending = control.queue_counts(engine).get("PENDING", 0)
-    say(f"[5/5] queue worker: backfilling {pending} pending task(s)")
+    say(f"[5/{n_steps}] queue worker: backfilling {pending} pending task(s)")
     owner = f"demo:{os.getpid()}"
     backfill.backfill_run(None, engine=engine, execute=execute_tasks(instance, owner, vendor="synthetic", synthetic=market), owner=owner)
 
@@ -155,10 +171,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     window = demo_window(args, cfg)
     instance = dagster_instance()
     t_start = time.perf_counter()
-    materialize_window(instance, window, market)
     engine = control_db()
-    audit_window(engine, window)
-    backfill_outage(instance, engine, market)
+    n_steps = 5
+    materialize_window(instance, engine, window, market, n_steps)
+    audit_window(engine, window, n_steps)
+    backfill_outage(instance, engine, market, n_steps)
     return print_summary(time.perf_counter() - t_start)
 
 

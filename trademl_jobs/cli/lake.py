@@ -11,9 +11,13 @@ import sys
 from trademl.config import settings
 from trademl_jobs.cli.args import CliError, control_db, parse_date, resolve_tables, say
 
+
 def _lake_target(args: argparse.Namespace) -> tuple:
     """The lake, the SSOT table name and the partition date named by --table / --partition."""
     from trademl.data.lake import Lake
+    from trademl.features.indicators.tables import register_indicator_tables
+
+    register_indicator_tables()  # so features/indicators_<set> can be named
 
     table = resolve_tables([args.table])[0]
     return Lake(settings().data_root), table, parse_date(args.partition, "--partition")

@@ -35,7 +35,9 @@ def _result(query: str) -> Iterator[pa.RecordBatchReader]:
     import duckdb
 
     from trademl.data.lake.sql import LakeQueryError, lake_connection, one_line, run_query
+    from trademl.features.indicators.tables import register_indicator_tables
 
+    register_indicator_tables()  # the features/indicators_<set> views
     con = lake_connection(settings().data_root)
     try:
         try:

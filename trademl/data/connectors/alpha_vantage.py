@@ -1,11 +1,19 @@
-"""Alpha Vantage: LISTING_STATUS (active and delisted symbols), SPLITS and DIVIDENDS.
+"""Alpha Vantage: LISTING_STATUS (active and delisted symbols), SPLITS and DIVIDENDS, EARNINGS_CALENDAR, OVERVIEW.
 
 Wire contract: ``GET /query?function=...&apikey=<ALPHAVANTAGE_API_KEY>`` (scrubbed everywhere).
 - ``LISTING_STATUS&state=delisted|active[&date=YYYY-MM-DD]`` -> CSV
   ``symbol,name,exchange,assetType,ipoDate,delistingDate,status``;
 - ``SPLITS&symbol=S`` -> ``{"symbol", "data": [{"effective_date", "split_factor"}]}``;
 - ``DIVIDENDS&symbol=S`` -> ``{"symbol", "data": [{"ex_dividend_date", "declaration_date",
-  "record_date", "payment_date", "amount"}]}`` ("None" for unknown dates).
+  "record_date", "payment_date", "amount"}]}`` ("None" for unknown dates);
+- ``EARNINGS_CALENDAR&horizon=3month[&symbol=S]`` -> CSV ``symbol,name,reportDate,fiscalDateEnding,
+  estimate,currency[,timeOfTheDay]`` of upcoming announcements only (timeOfTheDay pre-market /
+  post-market when present);
+- ``OVERVIEW&symbol=S`` -> ``{"Symbol", "LatestQuarter", "SharesOutstanding", ...}``: the current share
+  count, without a filing date, so it is dated by the fetch (first session closing after it) with
+  period_end = LatestQuarter. (BALANCE_SHEET's commonStockSharesOutstanding has no filing or
+  acceptance date either, so history from it could not be dated PIT and is not used.)
+Earnings rows are dated by trademl.data.connectors.pit_reference.
 Throttling arrives as HTTP 200 with a ``{"Note": ...}`` or ``{"Information": ...}`` body: it is treated
 as a rate limit (the per-day message freezes the vendor until the next 00:00 UTC); an
 ``{"Error Message": ...}`` body is a non-retryable request error.
@@ -24,6 +32,7 @@ import requests
 from trademl.data.connectors.base import FetchRequest, FetchResult, VendorError
 from trademl.data.connectors.http_vendor import HttpVendorConnector
 from trademl.data.connectors.normalize import reference_frame
+from trademl.data.connectors.pit_reference import earnings_rows, shares_rows
 from trademl.data.http import VendorResponse
 
 LISTING_COLUMNS = ["symbol", "name", "exchange", "assetType", "ipoDate", "delistingDate", "status"]
@@ -58,11 +67,13 @@ def detect_throttle(resp: requests.Response) -> tuple[str, float | None] | None:
 
 
 class AlphaVantageConnector(HttpVendorConnector):
-    """Alpha Vantage: delistings (LISTING_STATUS), corp_actions (SPLITS + DIVIDENDS), universe symbols."""
+    """Alpha Vantage: delistings (LISTING_STATUS), corp_actions (SPLITS + DIVIDENDS), earnings_calendar
+    (EARNINGS_CALENDAR), shares_outstanding (OVERVIEW), universe symbols."""
 
     source_name = "alpha_vantage"
     api_version = "query"
-    datasets = frozenset({"delistings", "corp_actions"})
+    datasets = frozenset({"delistings", "corp_actions", "earnings_calendar", "shares_outstanding"})
+    earnings_horizon = "3month"
     key_env: ClassVar[tuple[tuple[str, ...], ...]] = (("ALPHAVANTAGE_API_KEY", "ALPHA_VANTAGE_API_KEY"),)
     base_url_env: ClassVar[tuple[str, ...]] = ("TRADEML_ALPHAVANTAGE_BASE_URL",)
     source_priority = 10
@@ -109,7 +120,61 @@ class AlphaVantageConnector(HttpVendorConnector):
     def _fetch(self, request: FetchRequest) -> FetchResult:
         if request.dataset == "delistings":
             return self._delistings(request)
+        if request.dataset == "earnings_calendar":
+            return self._earnings_calendar(request)
+        if request.dataset == "shares_outstanding":
+            return self._shares_outstanding(request)
         return self._corp_actions(request)
+
+    def _earnings_calendar(self, request: FetchRequest) -> FetchResult:
+        """Upcoming announcements (one CSV for the market, or one per requested symbol)."""
+        frames, last = [], None
+        for symbol in request.symbols or (None,):
+            params: dict[str, Any] = {"function": "EARNINGS_CALENDAR", "horizon": self.earnings_horizon}
+            if symbol:
+                params["symbol"] = symbol
+            last = self._query(**params)
+            try:
+                d = pd.read_csv(io.BytesIO(last.content), dtype=str, keep_default_na=False)
+            except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+                raise VendorError(self.source_name, f"EARNINGS_CALENDAR CSV unreadable: {exc}", qc_code="MALFORMED_PAYLOAD") from None
+            if "symbol" not in d or "reportDate" not in d:
+                raise VendorError(self.source_name, "EARNINGS_CALENDAR CSV lacks symbol or reportDate", qc_code="MALFORMED_PAYLOAD")
+            time = d["timeOfTheDay"] if "timeOfTheDay" in d else None
+            frames.append(pd.DataFrame({"symbol": d["symbol"], "earnings_date": d["reportDate"], "time_of_day": time, "source_uri": last.url}))
+        events = pd.concat(frames, ignore_index=True) if frames else None
+        out = earnings_rows(
+            events, request, source_name=self.source_name, api_version=self.api_version, received_at=last.received_at if last else None
+        )
+        return FetchResult(request.dataset, out, self.source_name)
+
+    def _shares_outstanding(self, request: FetchRequest) -> FetchResult:
+        if not request.symbols:
+            raise VendorError(self.source_name, "OVERVIEW is per symbol: pass symbols", retryable=False)
+        records, last = [], None
+        for symbol in request.symbols:
+            last = self._query(function="OVERVIEW", symbol=symbol)
+            doc = last.json()
+            if not isinstance(doc, dict) or not doc:
+                continue  # Alpha Vantage answers {} for a symbol it does not cover
+            if "SharesOutstanding" not in doc or "LatestQuarter" not in doc:
+                raise VendorError(self.source_name, f"OVERVIEW of {symbol} lacks SharesOutstanding or LatestQuarter", qc_code="MALFORMED_PAYLOAD")
+            records.append(
+                {
+                    "symbol": doc.get("Symbol", symbol),
+                    "period_end": doc["LatestQuarter"],
+                    "shares_outstanding": doc["SharesOutstanding"],
+                    "source_uri": last.url,
+                }
+            )
+        out = shares_rows(
+            pd.DataFrame.from_records(records) if records else None,
+            request,
+            source_name=self.source_name,
+            api_version=self.api_version,
+            received_at=last.received_at if last else None,
+        )
+        return FetchResult(request.dataset, out, self.source_name)
 
     def _delistings(self, request: FetchRequest) -> FetchResult:
         frame, resp = self.listing_status("delisted")

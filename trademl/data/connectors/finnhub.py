@@ -1,4 +1,4 @@
-"""Finnhub: daily candles as a backup EOD source and option-chain snapshots.
+"""Finnhub: daily candles as a backup EOD source, option-chain snapshots and the earnings calendar.
 
 Wire contract (auth header ``X-Finnhub-Token: <FINNHUB_API_KEY>``):
 - ``/stock/candle?symbol=S&resolution=D&from=<unix s>&to=<unix s>`` ->
@@ -6,7 +6,10 @@ Wire contract (auth header ``X-Finnhub-Token: <FINNHUB_API_KEY>``):
   ``{"s": "no_data"}``; daily candles are stamped at 00:00 UTC of the trading day;
 - ``/stock/option-chain?symbol=S`` -> ``{"code", "lastTradePrice", "data": [{"expirationDate",
   "options": {"CALL": [{"strike","bid","ask",...}], "PUT": [...]}}]}`` - a current snapshot only,
-  stored under the latest session that had opened when it was taken.
+  stored under the latest session that had opened when it was taken;
+- ``/calendar/earnings?from=YYYY-MM-DD&to=YYYY-MM-DD[&symbol=S]`` -> ``{"earningsCalendar": [{"date",
+  "epsActual", "epsEstimate", "hour": "bmo"|"amc"|"dmh"|"", "quarter", "revenueActual",
+  "revenueEstimate", "symbol", "year"}]}``; known_date by trademl.data.connectors.pit_reference.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import pyarrow as pa
 from trademl import calendar
 from trademl.data.connectors.base import FetchRequest, FetchResult, VendorError
 from trademl.data.connectors.http_vendor import HttpVendorConnector
+from trademl.data.connectors.pit_reference import earnings_rows
 from trademl.data.connectors.normalize import add_dropped, add_metadata, bars_table, empty_frame, epoch_to_utc, failed_sessions, to_frame
 from trademl.schemas import table_spec
 
@@ -32,11 +36,12 @@ def _epoch(day: dt.date, end_of_day: bool = False) -> int:
 
 
 class FinnhubConnector(HttpVendorConnector):
-    """Finnhub REST: equities_eod (candles, backup) and options_chains (current snapshot)."""
+    """Finnhub REST: equities_eod (candles, backup), options_chains (current snapshot), earnings_calendar."""
 
     source_name = "finnhub"
     api_version = "v1"
-    datasets = frozenset({"equities_eod", "options_chains"})
+    datasets = frozenset({"equities_eod", "options_chains", "earnings_calendar"})
+    earnings_lookahead_days = 120  # an event known by the request's end may lie this far beyond it
     key_env: ClassVar[tuple[tuple[str, ...], ...]] = (("FINNHUB_API_KEY",),)
 
     def _headers(self) -> dict[str, str]:
@@ -45,7 +50,34 @@ class FinnhubConnector(HttpVendorConnector):
     def _fetch(self, request: FetchRequest) -> FetchResult:
         if request.dataset == "equities_eod":
             return self._candles(request)
+        if request.dataset == "earnings_calendar":
+            return self._earnings_calendar(request)
         return self._option_chains(request)
+
+    def _earnings_calendar(self, request: FetchRequest) -> FetchResult:
+        """One call for the whole market, or one per requested symbol, from `start` - 7 days to `end` + lookahead."""
+        window = {
+            "from": (request.start - dt.timedelta(days=7)).isoformat(),  # an amc announcement on the eve of start is known at start
+            "to": (request.end + dt.timedelta(days=self.earnings_lookahead_days)).isoformat(),
+        }
+        frames, last = [], None
+        for symbol in request.symbols or (None,):
+            params = window | ({"symbol": symbol} if symbol else {})
+            last = self.client.get(self.url("/calendar/earnings"), params=params, headers=self._headers(), auth_env=self.auth_env)
+            doc = last.json()
+            rows = doc.get("earningsCalendar") if isinstance(doc, dict) else None
+            if not isinstance(rows, list):
+                raise VendorError(self.source_name, "earnings calendar without an 'earningsCalendar' list", qc_code="MALFORMED_PAYLOAD")
+            if rows:
+                d = pd.DataFrame.from_records(rows)
+                if "date" not in d or "symbol" not in d:
+                    raise VendorError(self.source_name, "earnings calendar rows lack 'date' or 'symbol'", qc_code="MALFORMED_PAYLOAD")
+                frames.append(pd.DataFrame({"symbol": d["symbol"], "earnings_date": d["date"], "time_of_day": d.get("hour"), "source_uri": last.url}))
+        events = pd.concat(frames, ignore_index=True) if frames else None
+        out = earnings_rows(
+            events, request, source_name=self.source_name, api_version=self.api_version, received_at=last.received_at if last else None
+        )
+        return FetchResult(request.dataset, out, self.source_name)
 
     def _candles(self, request: FetchRequest) -> FetchResult:
         sessions = calendar.session_table(request.start, request.end)

@@ -1,11 +1,20 @@
-"""Financial Modeling Prep: delisted companies and fundamentals statements.
+"""Financial Modeling Prep: delisted companies, fundamentals statements, earnings calendar, shares outstanding.
 
 Wire contract (``apikey=<FMP_API_KEY>`` query parameter, scrubbed everywhere):
 - ``/api/v3/delisted-companies?page=N`` -> ``[{"symbol", "companyName", "exchange", "ipoDate",
   "delistedDate"}]``, pages until an empty list;
 - ``/api/v3/{income-statement|balance-sheet-statement|cash-flow-statement}/{symbol}?period=quarter&limit=N``
   -> ``[{"date", "symbol", "reportedCurrency", "fillingDate", "acceptedDate", "calendarYear",
-  "period", <numeric line items>...}]``.
+  "period", <numeric line items>...}]``;
+- ``/api/v3/earning_calendar?from=YYYY-MM-DD&to=YYYY-MM-DD`` (at most ~3 months per call) ->
+  ``[{"date", "symbol", "eps", "epsEstimated", "time": "bmo"|"amc"|"--", "revenue", "revenueEstimated",
+  "fiscalDateEnding", "updatedFromDate"}]``;
+- ``/api/v4/historical/shares_float?symbol=S`` -> ``[{"symbol", "date", "freeFloat", "floatShares",
+  "outstandingShares", "source"}]``, dated snapshots (newest first) without a filing date.
+
+Earnings and share counts are dated point-in-time by trademl.data.connectors.pit_reference: a
+calendar row is known from the fetch (forward) or its announcement (history); a shares_float
+snapshot dated D counts from the first session after D.
 
 Fundamentals are stored long (one row per statement line item) in ``raw/fundamentals_{income,
 balance,cashflow}``; `FUNDAMENTALS_TABLES` defines those TableSpecs (SSOT 2.1 names them but
@@ -31,6 +40,7 @@ from trademl.data.connectors.normalize import (
     next_session_on_or_after,
     reference_frame,
 )
+from trademl.data.connectors.pit_reference import earnings_rows, shares_rows
 from trademl.schemas import METADATA_FIELDS, UTC_TS, TableSpec
 
 STATEMENTS = {
@@ -112,15 +122,20 @@ def fundamentals_rows(records: list[dict[str, Any]], statement: str, symbol: str
 
 
 class FmpConnector(HttpVendorConnector):
-    """FMP: delistings (delisted-companies) and fundamentals_{income,balance,cashflow} (quarterly statements)."""
+    """FMP: delistings (delisted-companies), fundamentals_{income,balance,cashflow} (quarterly statements),
+    earnings_calendar (earning_calendar) and shares_outstanding (historical/shares_float)."""
 
     source_name = "fmp"
     api_version = "api/v3"
-    datasets = frozenset({"delistings", *STATEMENTS})
+    datasets = frozenset({"delistings", "earnings_calendar", "shares_outstanding", *STATEMENTS})
     key_env: ClassVar[tuple[tuple[str, ...], ...]] = (("FMP_API_KEY",),)
     source_priority = 20
     statements_limit = 400
     max_pages = 200
+    # earning_calendar: days looked ahead of the request's end (an event known by `end` may lie this far
+    # beyond it) and the longest from..to window of one call.
+    earnings_lookahead_days = 120
+    earnings_window_days = 90
 
     def _get(self, path: str, **params: Any) -> Any:
         resp = self.client.get(self.url(path), params=params | {"apikey": self.secret(0)}, auth_env=self.auth_env)
@@ -134,7 +149,66 @@ class FmpConnector(HttpVendorConnector):
     def _fetch(self, request: FetchRequest) -> FetchResult:
         if request.dataset == "delistings":
             return self._delistings(request)
+        if request.dataset == "earnings_calendar":
+            return self._earnings_calendar(request)
+        if request.dataset == "shares_outstanding":
+            return self._shares_outstanding(request)
         return self._fundamentals(request)
+
+    def _earnings_calendar(self, request: FetchRequest) -> FetchResult:
+        """Announcements from `start` - 7 days to `end` + lookahead, in windows of at most `earnings_window_days`."""
+        # From a week before `start`: an after-the-close announcement on the eve of `start` is known at `start`.
+        first = request.start - pd.Timedelta(days=7)
+        edges = pd.date_range(first, request.end + pd.Timedelta(days=self.earnings_lookahead_days), freq=f"{self.earnings_window_days}D")
+        last_day = pd.Timestamp(request.end + pd.Timedelta(days=self.earnings_lookahead_days))
+        frames, last = [], None
+        for lo in edges:  # a handful of ~3-month windows
+            hi = min(lo + pd.Timedelta(days=self.earnings_window_days - 1), last_day)
+            doc, last = self._get("/api/v3/earning_calendar", **{"from": lo.date().isoformat(), "to": hi.date().isoformat()})
+            if doc:
+                d = pd.DataFrame.from_records(doc)
+                if "date" not in d or "symbol" not in d:
+                    raise VendorError(self.source_name, "earning_calendar rows lack 'date' or 'symbol'", qc_code="MALFORMED_PAYLOAD")
+                frames.append(
+                    pd.DataFrame(
+                        {"symbol": d["symbol"], "earnings_date": d["date"], "time_of_day": d.get("time"), "source_uri": last.url}
+                    )
+                )
+        events = pd.concat(frames, ignore_index=True) if frames else None
+        out = earnings_rows(
+            events, request, source_name=self.source_name, api_version=self.api_version, received_at=last.received_at if last else None
+        )
+        return FetchResult(request.dataset, out, self.source_name)
+
+    def _shares_outstanding(self, request: FetchRequest) -> FetchResult:
+        if not request.symbols:
+            raise VendorError(self.source_name, "historical/shares_float is per symbol: pass symbols", retryable=False)
+        frames, last = [], None
+        for symbol in request.symbols:
+            doc, last = self._get("/api/v4/historical/shares_float", symbol=symbol)
+            if not doc:
+                continue
+            d = pd.DataFrame.from_records(doc)
+            if "date" not in d or "outstandingShares" not in d:
+                raise VendorError(
+                    self.source_name, f"shares_float of {symbol} lacks 'date' or 'outstandingShares'", qc_code="MALFORMED_PAYLOAD"
+                )
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "symbol": d.get("symbol", symbol),
+                        "period_end": d["date"],
+                        "snapshot_date": d["date"],
+                        "shares_outstanding": d["outstandingShares"],
+                        "source_uri": last.url,
+                    }
+                )
+            )
+        records = pd.concat(frames, ignore_index=True) if frames else None
+        out = shares_rows(
+            records, request, source_name=self.source_name, api_version=self.api_version, received_at=last.received_at if last else None
+        )
+        return FetchResult(request.dataset, out, self.source_name)
 
     def _delistings(self, request: FetchRequest) -> FetchResult:
         rows: list[dict[str, Any]] = []

@@ -41,7 +41,7 @@ class LedgerWriter:
             for done in [f for f in self.jobs if f.done()]:
                 done.result()  # surface a failed upsert now rather than after the whole range
                 self.jobs.remove(done)
-            self.jobs.append(self.pool.submit(_record_then_commit, self.engine, rows, staged))
+            self.jobs.append(self.pool.submit(record_then_commit, self.engine, rows, staged))
         except BaseException:
             for s in staged:
                 s.abort()
@@ -53,7 +53,7 @@ class LedgerWriter:
         self.jobs = []
 
 
-def _record_then_commit(engine: Engine, rows: pd.DataFrame, staged: list[StagedWrite]) -> None:
+def record_then_commit(engine: Engine, rows: pd.DataFrame, staged: list[StagedWrite]) -> None:
     """Upsert `rows`, then make `staged` visible; on any failure the uncommitted ones are aborted."""
     try:
         if len(rows):

@@ -30,6 +30,13 @@ class Indicator(ABC):
 
     name: ClassVar[str]
     version: ClassVar[int] = 1
+    # How every output scales when all prices are multiplied by c and volumes by k: by
+    # c**price_degree * k**volume_degree (SMA: 1, 0; RSI: 0, 0; OBV: 0, 1; Amihud: -1, -1). It lets
+    # values computed on prices adjusted as of a later date be re-anchored to the adjustment known at
+    # each bar (point in time) without recomputing; None = not declared (such a set cannot be
+    # re-anchored). tests/features/indicators/test_scale_degrees.py checks every declaration.
+    price_degree: ClassVar[int | None] = None
+    volume_degree: ClassVar[int] = 0
 
     @abstractmethod
     def calculate(self, df: pd.DataFrame) -> pd.DataFrame:

@@ -37,6 +37,7 @@ from trademl.data.connectors.normalize import (
     reference_frame,
     to_frame,
 )
+from trademl.data.connectors.pit_reference import earnings_rows, shares_rows
 from trademl.data.connectors.files.mapping import FILE_DATASETS, MAPPINGS_ENV, FileMapping, file_stem, load_mappings
 from trademl.schemas import table_spec
 
@@ -314,6 +315,9 @@ class FilesConnector(Connector):
         else:
             events = data.drop(columns=[c for c in data.columns if c.startswith("__event_")])
         events = events.assign(source_uri=uri)
+        if mapping.dataset in ("earnings_calendar", "shares_outstanding"):
+            rows = earnings_rows if mapping.dataset == "earnings_calendar" else shares_rows
+            return rows(events, request, source_name=self.source_name, api_version=f"{self.api_version}:{mapping.name}", received_at=None)
         return reference_frame(
             mapping.dataset,
             events,

@@ -17,13 +17,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from trademl.config import config_dir
 
 MAPPINGS_ENV = "TRADEML_FILES_MAPPINGS"
-FILE_DATASETS = ("equities_eod", "equities_minute", "corp_actions", "delistings", "macros_fred")
+FILE_DATASETS = (
+    "equities_eod", "equities_minute", "corp_actions", "delistings", "macros_fred", "earnings_calendar", "shares_outstanding",
+)
 REQUIRED_TARGETS = {
     "equities_eod": ("symbol", "date", "open", "high", "low", "close", "volume"),
     "equities_minute": ("symbol", "ts", "open", "high", "low", "close", "volume"),
     "corp_actions": ("symbol", "ex_date"),
     "delistings": ("symbol", "delist_date"),
     "macros_fred": ("series_id", "observation_date", "value"),
+    "earnings_calendar": ("symbol", "earnings_date"),
+    "shares_outstanding": ("symbol", "period_end", "shares_outstanding"),
 }
 # Target columns a mapping may fill per dataset (REQUIRED_TARGETS plus the optional ones).
 OPTIONAL_TARGETS = {
@@ -32,6 +36,8 @@ OPTIONAL_TARGETS = {
     "corp_actions": ("event_type", "ratio", "amount", "record_date", "pay_date"),
     "delistings": ("reason",),
     "macros_fred": ("vintage_date",),
+    "earnings_calendar": ("time_of_day", "known_date"),
+    "shares_outstanding": ("filing_date", "accepted_at"),
 }
 KEYS = (
     "dataset", "path", "paths", "format", "columns", "constants", "timezone", "na_values", "events",

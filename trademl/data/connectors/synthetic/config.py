@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from trademl.config import deep_merge, load_config
 from trademl.schemas import DATASET_TABLES
 
-MACRO_SERIES: tuple[str, ...] = ("DGS10", "UNRATE", "CPIAUCSL", "GDP")
+MACRO_SERIES: tuple[str, ...] = ("DGS10", "UNRATE", "CPIAUCSL", "GDP", "DGS3MO", "VIXCLS")
 
 
 class _Strict(BaseModel):

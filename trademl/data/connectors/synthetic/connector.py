@@ -194,6 +194,8 @@ class SyntheticConnector(Connector):
             "universe": self._universe,
             "index_membership": self._index_membership,
             "tick_size_regime": self._tick_size_regime,
+            "earnings_calendar": self._earnings_calendar,
+            "shares_outstanding": self._shares_outstanding,
         }
         spec = table_spec(request.dataset)
         requested = frozenset(request.symbols) if request.symbols else None
@@ -409,6 +411,12 @@ class SyntheticConnector(Connector):
     def _tick_size_regime(self, request: FetchRequest, i0: int, i1: int, symbols: np.ndarray) -> pd.DataFrame:
         return reference.tick_size_regime(self.config, self.panel(i1), self.timeline, self.roster, i0, i1, symbols)
 
+    def _earnings_calendar(self, request: FetchRequest, i0: int, i1: int, symbols: np.ndarray) -> pd.DataFrame:
+        return reference.earnings_calendar(self.config, self.timeline, self.roster, i0, i1, symbols)
+
+    def _shares_outstanding(self, request: FetchRequest, i0: int, i1: int, symbols: np.ndarray) -> pd.DataFrame:
+        return reference.shares_outstanding(self.config, self.panel(i1), self.timeline, self.roster, i0, i1, symbols)
+
     def _macros(self, request: FetchRequest) -> pd.DataFrame:
         served = self.config.macro.series
         if request.series:
@@ -417,7 +425,7 @@ class SyntheticConnector(Connector):
                 raise ValueError(f"synthetic vendor does not publish macro series {unknown}; it serves {list(served)}")
             served = tuple(request.series)
         start_year = self.config.origin.year - self.config.macro.history_years
-        allv = macro.vintages(self.config.seed, start_year)
+        allv = macro.vintages(self.config.seed, start_year, self.config.origin, self.config.market)
         # By partition session: a weekend or holiday vintage is served with the session after it.
         keep = (
             allv["series_id"].isin(served)

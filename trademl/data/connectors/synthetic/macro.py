@@ -7,6 +7,12 @@ Friday); ``date`` is the first XNYS session on or after the vintage, when the ma
 (the partition), while ``vintage_date`` keeps the true release day.
 
 - DGS10 (percent, daily): observation = each session, published the next session, never revised.
+- DGS3MO (percent, daily): the 3-month bill yield, an Ornstein-Uhlenbeck path around 2 %, published
+  like DGS10 (next session, never revised).
+- VIXCLS (index points, daily, from the market's origin): the market's own volatility index,
+  100 x sqrt(252 h_m,t+1) x exp(0.02 noise) with h_m,t+1 the market factor's GARCH variance for the
+  next session (known at t's close, market.py); published the next session like FRED's VIXCLS, never
+  revised.
 - UNRATE (percent, monthly): first Friday of the following month (Good Friday included); revised
   once, in the next release.
 - CPIAUCSL (index 1982-84=100, monthly): the 12th of the following month, whatever the weekday;
@@ -28,9 +34,14 @@ import pandas as pd
 from scipy.signal import lfilter
 
 from trademl import calendar
-from trademl.data.connectors.synthetic.streams import Stream, generator
+from trademl.data.connectors.synthetic.config import MarketParams
+from trademl.data.connectors.synthetic.market import SESSIONS_PER_YEAR
+from trademl.data.connectors.synthetic.streams import Stream, generator, session_draws
+from trademl.data.connectors.synthetic.timeline import Timeline
 
-_SERIES_CODE = {"DGS10": 1, "UNRATE": 2, "CPIAUCSL": 3, "GDP": 4}
+VIX_NOISE_SD = 0.02  # log-scale noise of the volatility index around the model's volatility
+
+_SERIES_CODE = {"DGS10": 1, "UNRATE": 2, "CPIAUCSL": 3, "GDP": 4, "VIXCLS": 5, "DGS3MO": 6}
 _MAX_PERIODS = 4096  # fixed draw length per series, far beyond any calendar horizon
 
 
@@ -53,9 +64,45 @@ def _frame(series: str, obs: pd.DatetimeIndex, value: np.ndarray, vintage: pd.Da
     )
 
 
+def market_variance(seed: int, origin: dt.date, market: MarketParams) -> pd.Series:
+    """The market factor's conditional daily variance h_m,t on every session of the timeline from `origin`.
+
+    The GARCH(1,1) of market.py, h_m,0 = h_bar and h_m,t+1 = omega + (alpha z_m,t^2 + beta) h_m,t,
+    on the same MARKET draws, solved as a linear recurrence in closed form (cumulative log
+    products; no loop over sessions). Per-session variance of log returns, not annualised.
+    """
+    timeline = Timeline.build(origin)
+    z = session_draws(seed, Stream.MARKET, timeline.year, timeline.pos_in_year, 1)[:, 0]
+    h_bar = market.market_vol**2 / SESSIONS_PER_YEAR
+    omega = h_bar * (1.0 - market.market_garch_alpha - market.market_garch_beta)
+    a = market.market_garch_alpha * z[:-1] ** 2 + market.market_garch_beta  # h_t+1 = a_t h_t + omega
+    log_p = np.r_[0.0, np.cumsum(np.log(a))]  # log prod_{s<t} a_s
+    h = np.exp(log_p) * (h_bar + omega * np.r_[0.0, np.cumsum(np.exp(-log_p[1:]))])
+    return pd.Series(h, index=timeline.sessions, name="h_m")
+
+
+def volatility_index(seed: int, origin: dt.date, market: MarketParams) -> pd.Series:
+    """The synthetic VIX per session t: 100 x sqrt(252 h_m,t+1) x exp(0.02 eps_t), rounded to cents.
+
+    h_m,t+1 is the variance of the next session's market return, known once session t's shock is
+    realised (at t's close); the last session of the calendar has no next variance and is omitted.
+    """
+    h = market_variance(seed, origin, market)
+    nxt = h.to_numpy()[1:]
+    timeline = Timeline.build(origin)
+    # Noise addressed by (year, session in year) like the market's draws: no length limit, and the
+    # same session gets the same noise whatever the origin.
+    noise = session_draws(seed, Stream.MACRO, timeline.year[:-1], timeline.pos_in_year[:-1], 1)[:, 0]
+    vix = 100.0 * np.sqrt(SESSIONS_PER_YEAR * nxt) * np.exp(VIX_NOISE_SD * noise)
+    return pd.Series(np.round(vix, 2), index=h.index[:-1], name="VIXCLS")
+
+
 @lru_cache(maxsize=8)
-def vintages(seed: int, start_year: int) -> pd.DataFrame:
-    """Every published vintage row of the four series (observations from Jan 1 of `start_year`), by session."""
+def vintages(seed: int, start_year: int, origin: dt.date | None = None, market: MarketParams | None = None) -> pd.DataFrame:
+    """Every published vintage row of the series (observations from Jan 1 of `start_year`), by session.
+
+    VIXCLS needs the market (its `origin` and return parameters); without `origin` it is omitted.
+    """
     all_sessions = calendar.all_sessions_index()
     last = all_sessions[-1]
     start = pd.Timestamp(dt.date(start_year, 1, 1))
@@ -67,6 +114,17 @@ def vintages(seed: int, start_year: int) -> pd.DataFrame:
     level = 3.0 + lfilter([0.06], [1.0, -0.998], z[:, 0], zi=[(2.4 - 3.0) * 0.998])[0]
     nxt = all_sessions[all_sessions.searchsorted(obs, side="right")]
     frames.append(_frame("DGS10", obs, np.round(np.maximum(level, 0.05), 2), nxt))
+
+    # DGS3MO: Ornstein-Uhlenbeck around 2 %, faster and calmer than DGS10; published the next session.
+    z = _draws(seed, "DGS3MO", len(obs))
+    level = 2.0 + lfilter([0.04], [1.0, -0.995], z[:, 0], zi=[(1.5 - 2.0) * 0.995])[0]
+    frames.append(_frame("DGS3MO", obs, np.round(np.maximum(level, 0.01), 2), nxt))
+
+    if origin is not None:
+        vix = volatility_index(seed, origin, market or MarketParams())
+        vix = vix[vix.index < last]
+        published = all_sessions[all_sessions.searchsorted(vix.index, side="right")]
+        frames.append(_frame("VIXCLS", pd.DatetimeIndex(vix.index), vix.to_numpy(), published))
 
     months = pd.date_range(start, last, freq="MS")
     # UNRATE: AR(1) around 4.5 %, first print noisy, next month's release prints the revised value.

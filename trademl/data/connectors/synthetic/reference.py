@@ -1,5 +1,5 @@
 """Reference tables derived from the simulated market: corporate actions, delistings, PIT universe,
-index membership and tick-size regimes. All are consistent with the bars by construction (they are
+index membership, tick-size regimes, earnings calendars and shares outstanding. All are consistent with the bars by construction (they are
 read off the same DailyPanel and Roster) and use only information up to the previous session where a
 real vendor would (eligibility, index rebalances, tick regimes).
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtri
 
 from trademl.data.connectors.synthetic.config import SyntheticConfig
 from trademl.data.connectors.synthetic.market import DailyPanel
@@ -196,4 +197,114 @@ def tick_size_regime(
     t, s, r, c = _cells(act, i0, symbols)
     return pd.DataFrame(
         {"date": timeline.sessions[t], "symbol": roster.symbols[s], "tick_size": tick[r, c], "regime": regime[r, c], "_t": t}
+    )
+
+
+# Earnings and share counts: quarterly per symbol, from their own streams (EARNINGS, SHARES) so no
+# existing draw moves. Lags are calendar days after the fiscal quarter end.
+EARNINGS_LAG_DAYS = (25.0, 45.0)  # announcement 25-45 days after the quarter end
+EARNINGS_NOTICE_DAYS = (28.0, 42.0)  # the date is announced 4-6 weeks ahead
+FILING_LAG_DAYS = (30.0, 45.0)  # the 10-Q / 10-K with the share count is filed 30-45 days after the quarter end
+TIMES_OF_DAY: tuple[str, ...] = ("bmo", "amc", "dmh")
+_TIME_CUTS = (0.45, 0.90)  # P(bmo) = 0.45, P(amc) = 0.45, P(dmh) = 0.10
+SHARE_DRIFT_PER_QUARTER = -0.002  # mean log change of the share count per quarter (net buybacks)
+SHARE_VOL_PER_QUARTER = 0.01  # its standard deviation (issuance and buybacks)
+
+
+def _quarter_ends(timeline: Timeline) -> pd.DatetimeIndex:
+    """Fiscal quarter ends (calendar quarters) from the quarter before the origin to the timeline's end."""
+    first = (timeline.first - pd.offsets.QuarterEnd(1)).normalize()
+    return pd.date_range(first, timeline.last, freq="QE")
+
+
+def _lag_days(seed: int, stream: Stream, word: int, quarters: np.ndarray, symbols: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
+    """Whole calendar days in [lo, hi] per (quarter, symbol), from a hash of (seed, stream, word, quarter, symbol)."""
+    u = hash_uniform(seed, int(stream), word, quarters[:, None], symbols[None, :])
+    lo, hi = bounds
+    return np.round(lo + (hi - lo) * u).astype("timedelta64[D]")
+
+
+def _session_index(timeline: Timeline, days: np.ndarray) -> np.ndarray:
+    """Index of the first timeline session on or after each day (len(timeline) past the end), any shape."""
+    flat = timeline.index_on_or_after(pd.DatetimeIndex(days.reshape(-1)))
+    return np.asarray(flat).reshape(days.shape)
+
+
+def earnings_calendar(config: SyntheticConfig, timeline: Timeline, roster: Roster, i0: int, i1: int, symbols: np.ndarray) -> pd.DataFrame:
+    """Earnings announcements whose known_date (partition date) lies in sessions [i0, i1).
+
+    One announcement per symbol and fiscal quarter while it is listed: 25-45 days after the quarter
+    end (rolled to a session), time of day bmo/amc/dmh, announced 4-6 weeks ahead (known_date; not
+    before the symbol's first session). Names that delist before the announcement never report.
+    """
+    ends = _quarter_ends(timeline)
+    q = (ends.year.to_numpy() * 4 + (ends.quarter.to_numpy() - 1)).astype(np.int64)
+    sym = np.asarray(symbols, dtype=np.int64)
+    ends64 = ends.to_numpy()[:, None]
+    t_earn = _session_index(timeline, ends64 + _lag_days(config.seed, Stream.EARNINGS, 0, q, sym, EARNINGS_LAG_DAYS))
+    earn_clip = np.minimum(t_earn, len(timeline) - 1)
+    notice = _lag_days(config.seed, Stream.EARNINGS, 1, q, sym, EARNINGS_NOTICE_DAYS)
+    t_known = _session_index(timeline, timeline.sessions.to_numpy()[earn_clip] - notice)
+    t_known = np.maximum(t_known, roster.first_index[sym][None, :])
+    u_time = hash_uniform(config.seed, int(Stream.EARNINGS), 2, q[:, None], sym[None, :])
+    time_code = np.searchsorted(np.asarray(_TIME_CUTS), u_time, side="right")
+    listed = (t_earn >= roster.first_index[sym][None, :]) & (t_earn < roster.end_index[sym][None, :])
+    keep = listed & (t_earn < len(timeline)) & (t_known >= i0) & (t_known < i1)
+    r, c = np.nonzero(keep)
+    t, e, s = t_known[r, c], earn_clip[r, c], sym[c]
+    order = np.lexsort((e, s, t))
+    t, e, s, codes = t[order], e[order], s[order], time_code[r, c][order]
+    return pd.DataFrame(
+        {
+            "date": timeline.sessions[t],
+            "symbol": roster.symbols[s],
+            "earnings_date": timeline.sessions[e],
+            "time_of_day": np.asarray(TIMES_OF_DAY, dtype=object)[codes],
+            "known_date": timeline.sessions[t],
+            "_t": t,
+        }
+    )
+
+
+def shares_outstanding(
+    config: SyntheticConfig, panel: DailyPanel, timeline: Timeline, roster: Roster, i0: int, i1: int, symbols: np.ndarray
+) -> pd.DataFrame:
+    """Quarterly share counts whose filing session (partition date) lies in sessions [i0, i1).
+
+    The count at a quarter end is the market's shares outstanding on the last session on or before
+    it (as-traded units, so close x shares is the market value the bars imply) times a cumulative
+    buyback/issuance factor (log random walk, -0.2 % +- 1 % per quarter since the origin). Filed
+    30-45 days after the quarter end; date = the filing session. Only quarters ending while the
+    symbol is listed and filed before it delists.
+    """
+    ends = _quarter_ends(timeline)
+    q = (ends.year.to_numpy() * 4 + (ends.quarter.to_numpy() - 1)).astype(np.int64)
+    sym = np.asarray(symbols, dtype=np.int64)
+    filing_day = ends.to_numpy()[:, None] + _lag_days(config.seed, Stream.SHARES, 0, q, sym, FILING_LAG_DAYS)
+    t_file = _session_index(timeline, filing_day)
+    t_end = timeline.sessions.searchsorted(ends, side="right") - 1  # last session on/before the quarter end (-1 before the origin)
+    n = min(panel.n_sessions, len(timeline))
+    base = np.where(
+        (t_end >= 0)[:, None], panel.shares[np.clip(t_end, 0, n - 1)][:, sym], roster.shares[sym][None, :]
+    )
+    u = np.clip(hash_uniform(config.seed, int(Stream.SHARES), 1, q[:, None], sym[None, :]), 1e-12, 1 - 1e-12)
+    steps = SHARE_DRIFT_PER_QUARTER + SHARE_VOL_PER_QUARTER * ndtri(u)
+    steps[0] = 0.0  # the quarter before the origin carries the roster's count
+    shares = np.round(base * np.exp(np.cumsum(steps, axis=0)), -3)
+    listed_date = roster.listed_date[sym].to_numpy()
+    listed = (listed_date[None, :] <= ends.to_numpy()[:, None]) & (t_end[:, None] < roster.end_index[sym][None, :])
+    keep = listed & (t_file < roster.end_index[sym][None, :]) & (t_file >= i0) & (t_file < i1) & (t_file < n)
+    r, c = np.nonzero(keep)
+    t, s = t_file[r, c], sym[c]
+    order = np.lexsort((r, s, t))
+    r, c, t, s = r[order], c[order], t[order], s[order]
+    return pd.DataFrame(
+        {
+            "date": timeline.sessions[t],
+            "symbol": roster.symbols[s],
+            "period_end": ends[r],
+            "shares_outstanding": shares[r, c],
+            "filing_date": pd.DatetimeIndex(filing_day[r, c]),
+            "_t": t,
+        }
     )

@@ -45,6 +45,8 @@ class Stream(IntEnum):
     OUTAGE = 16
     SIGNAL_FEATURE = 17
     SIGNAL_RETURN = 18
+    EARNINGS = 19
+    SHARES = 20
 
 
 def generator(seed: int, stream: int, *words: int) -> np.random.Generator:

@@ -23,6 +23,7 @@ class VolumeChange(BarIndicator):
     """Relative volume change: volume / volume ``period`` bars ago - 1 (NaN when that volume is 0)."""
 
     name: ClassVar[str] = "volume_change"
+    price_degree: ClassVar[int | None] = 0
     inputs: ClassVar[tuple[str, ...]] = ("volume",)
 
     def __init__(self, *, period: int = 1) -> None:
@@ -42,6 +43,7 @@ class VolRatio(BarIndicator):
     """Relative volume: volume / mean volume of the last ``period`` bars (current bar included)."""
 
     name: ClassVar[str] = "vol_ratio"
+    price_degree: ClassVar[int | None] = 0
     inputs: ClassVar[tuple[str, ...]] = ("volume",)
 
     def __init__(self, *, period: int = 60) -> None:
@@ -66,6 +68,8 @@ class AmihudIlliquidity(BarIndicator):
     """
 
     name: ClassVar[str] = "amihud_illiquidity"
+    price_degree: ClassVar[int | None] = -1
+    volume_degree: ClassVar[int] = -1
     inputs: ClassVar[tuple[str, ...]] = ("close", "volume")
 
     def __init__(self, *, period: int = 20, scale: float = 1e6) -> None:
@@ -94,6 +98,7 @@ class IBS(BarIndicator):
     """Internal bar strength, 0..1: (close - low) / (high - low); 0.5 for a bar with no range."""
 
     name: ClassVar[str] = "ibs"
+    price_degree: ClassVar[int | None] = 0
     inputs: ClassVar[tuple[str, ...]] = ("high", "low", "close")
 
     @property
@@ -113,6 +118,7 @@ class DistVwap(BarIndicator):
     """
 
     name: ClassVar[str] = "dist_vwap"
+    price_degree: ClassVar[int | None] = 0
     inputs: ClassVar[tuple[str, ...]] = ("close", "volume")
 
     def __init__(self, *, period: int = 20) -> None:
@@ -143,6 +149,7 @@ class IntradayIntensity(BarIndicator):
     """
 
     name: ClassVar[str] = "intraday_intensity"
+    price_degree: ClassVar[int | None] = 0
     inputs: ClassVar[tuple[str, ...]] = ("high", "low", "close", "volume")
 
     def __init__(self, *, period: int = 20) -> None:

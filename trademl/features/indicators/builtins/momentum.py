@@ -41,6 +41,7 @@ class RSI(BarIndicator):
     """Relative strength index, 0..100: Wilder averages of gains and losses (0 when both are 0)."""
 
     name: ClassVar[str] = "rsi"
+    price_degree: ClassVar[int | None] = 0
     inputs: ClassVar[tuple[str, ...]] = ("close",)
 
     def __init__(self, *, period: int = 14) -> None:
@@ -66,6 +67,7 @@ class MACD(BarIndicator):
     """
 
     name: ClassVar[str] = "macd"
+    price_degree: ClassVar[int | None] = 1
     inputs: ClassVar[tuple[str, ...]] = ("close",)
 
     def __init__(self, *, fast: int = 12, slow: int = 26, signal: int = 9) -> None:
@@ -93,6 +95,7 @@ class ROC(BarIndicator):
     """Rate of change in percent: 100 * (close / close ``period`` bars ago - 1) (0 when that close is 0)."""
 
     name: ClassVar[str] = "roc"
+    price_degree: ClassVar[int | None] = 0
     inputs: ClassVar[tuple[str, ...]] = ("close",)
 
     def __init__(self, *, period: int = 10) -> None:
@@ -118,6 +121,7 @@ class STOCH(BarIndicator):
     """
 
     name: ClassVar[str] = "stoch"
+    price_degree: ClassVar[int | None] = 0
     inputs: ClassVar[tuple[str, ...]] = ("high", "low", "close")
 
     def __init__(self, *, fastk_period: int = 5, slowk_period: int = 3, slowd_period: int = 3) -> None:
@@ -146,6 +150,7 @@ class WilliamsR(BarIndicator):
     """Williams %R, -100..0: -100 * (highest high - close) / (highest high - lowest low); 0 if flat."""
 
     name: ClassVar[str] = "williams_r"
+    price_degree: ClassVar[int | None] = 0
     inputs: ClassVar[tuple[str, ...]] = ("high", "low", "close")
 
     def __init__(self, *, period: int = 14) -> None:
@@ -169,6 +174,7 @@ class CCI(BarIndicator):
     """Commodity channel index: (typical price - its SMA) / (0.015 * mean absolute deviation)."""
 
     name: ClassVar[str] = "cci"
+    price_degree: ClassVar[int | None] = 0
     inputs: ClassVar[tuple[str, ...]] = ("high", "low", "close")
 
     def __init__(self, *, period: int = 14) -> None:

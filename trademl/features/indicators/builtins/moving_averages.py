@@ -21,6 +21,7 @@ class SMA(BarIndicator):
     """Simple moving average of the close over ``period`` bars; first value at bar ``period - 1``."""
 
     name: ClassVar[str] = "sma"
+    price_degree: ClassVar[int | None] = 1
     inputs: ClassVar[tuple[str, ...]] = ("close",)
 
     def __init__(self, *, period: int = 20) -> None:
@@ -38,6 +39,7 @@ class EMA(BarIndicator):
     """Exponential moving average, k = 2/(period+1), seeded with the SMA of the first ``period`` closes."""
 
     name: ClassVar[str] = "ema"
+    price_degree: ClassVar[int | None] = 1
     inputs: ClassVar[tuple[str, ...]] = ("close",)
 
     def __init__(self, *, period: int = 20) -> None:
@@ -55,6 +57,7 @@ class WMA(BarIndicator):
     """Linearly weighted moving average: weights 1..period (newest heaviest) over period*(period+1)/2."""
 
     name: ClassVar[str] = "wma"
+    price_degree: ClassVar[int | None] = 1
     inputs: ClassVar[tuple[str, ...]] = ("close",)
 
     def __init__(self, *, period: int = 20) -> None:

@@ -37,6 +37,7 @@ class LogReturn(BarIndicator):
     """Log return of the close over ``period`` bars (per period, not annualised)."""
 
     name: ClassVar[str] = "log_return"
+    price_degree: ClassVar[int | None] = 0
     inputs: ClassVar[tuple[str, ...]] = ("close",)
 
     def __init__(self, *, period: int = 1) -> None:
@@ -57,6 +58,7 @@ class ReturnZScore(BarIndicator):
     """
 
     name: ClassVar[str] = "return_z_score"
+    price_degree: ClassVar[int | None] = 0
     inputs: ClassVar[tuple[str, ...]] = ("close",)
 
     def __init__(self, *, period: int = 20) -> None:
@@ -81,6 +83,7 @@ class VolAdjMom(BarIndicator):
     """
 
     name: ClassVar[str] = "vol_adj_mom"
+    price_degree: ClassVar[int | None] = 0
     inputs: ClassVar[tuple[str, ...]] = ("close",)
 
     def __init__(self, *, period: int = 20) -> None:

@@ -33,6 +33,7 @@ class TimeOfDay(BarIndicator):
     """
 
     name: ClassVar[str] = "time_of_day"
+    price_degree: ClassVar[int | None] = 0
 
     def __init__(self, *, timezone: str = "UTC") -> None:
         self.timezone = _check_timezone(timezone)
@@ -63,6 +64,7 @@ class DayOfWeek(BarIndicator):
     """
 
     name: ClassVar[str] = "day_of_week"
+    price_degree: ClassVar[int | None] = 0
 
     def __init__(self, *, timezone: str = "UTC") -> None:
         self.timezone = _check_timezone(timezone)

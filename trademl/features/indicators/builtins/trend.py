@@ -24,6 +24,7 @@ class ADX(BarIndicator):
     """
 
     name: ClassVar[str] = "adx"
+    price_degree: ClassVar[int | None] = 0
     inputs: ClassVar[tuple[str, ...]] = ("high", "low", "close")
 
     def __init__(self, *, period: int = 14) -> None:
@@ -70,6 +71,7 @@ class EfficiencyRatio(BarIndicator):
     """
 
     name: ClassVar[str] = "efficiency_ratio"
+    price_degree: ClassVar[int | None] = 0
     inputs: ClassVar[tuple[str, ...]] = ("close",)
 
     def __init__(self, *, period: int = 10) -> None:

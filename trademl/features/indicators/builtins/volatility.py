@@ -38,6 +38,7 @@ class ATR(BarIndicator):
     """Average true range (Wilder smoothing), in price units; first value at bar ``period``."""
 
     name: ClassVar[str] = "atr"
+    price_degree: ClassVar[int | None] = 1
     inputs: ClassVar[tuple[str, ...]] = ("high", "low", "close")
 
     def __init__(self, *, period: int = 14) -> None:
@@ -55,6 +56,7 @@ class NATR(BarIndicator):
     """Normalised ATR: 100 * ATR / close, in percent of price (0 where the close is 0, as TA-Lib)."""
 
     name: ClassVar[str] = "natr"
+    price_degree: ClassVar[int | None] = 0
     inputs: ClassVar[tuple[str, ...]] = ("high", "low", "close")
 
     def __init__(self, *, period: int = 14) -> None:
@@ -73,6 +75,7 @@ class BBANDS(BarIndicator):
     """Bollinger Bands: SMA(period) +/- nbdev * population standard deviation of the same window."""
 
     name: ClassVar[str] = "bbands"
+    price_degree: ClassVar[int | None] = 1
     inputs: ClassVar[tuple[str, ...]] = ("close",)
 
     def __init__(self, *, period: int = 20, nbdev_up: float = 2.0, nbdev_dn: float = 2.0) -> None:
@@ -104,6 +107,7 @@ class ParkinsonVol(BarIndicator):
     """
 
     name: ClassVar[str] = "parkinson_vol"
+    price_degree: ClassVar[int | None] = 0
     inputs: ClassVar[tuple[str, ...]] = ("high", "low")
 
     def __init__(self, *, period: int = 20) -> None:
@@ -126,6 +130,7 @@ class AtrRatio(BarIndicator):
     """Range expansion: today's true range / Wilder ATR(period) (1 = an average bar; NaN if ATR is 0)."""
 
     name: ClassVar[str] = "atr_ratio"
+    price_degree: ClassVar[int | None] = 0
     inputs: ClassVar[tuple[str, ...]] = ("high", "low", "close")
 
     def __init__(self, *, period: int = 15) -> None:

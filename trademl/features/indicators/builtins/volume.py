@@ -19,6 +19,8 @@ class OBV(BarIndicator):
     bar that closes above (below) the previous close; unchanged on an equal close. In shares."""
 
     name: ClassVar[str] = "obv"
+    price_degree: ClassVar[int | None] = 0
+    volume_degree: ClassVar[int] = 1
     inputs: ClassVar[tuple[str, ...]] = ("close", "volume")
 
     @property
@@ -42,6 +44,7 @@ class MFI(BarIndicator):
     """
 
     name: ClassVar[str] = "mfi"
+    price_degree: ClassVar[int | None] = 0
     inputs: ClassVar[tuple[str, ...]] = ("high", "low", "close", "volume")
 
     def __init__(self, *, period: int = 14) -> None:
