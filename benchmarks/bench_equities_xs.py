@@ -8,10 +8,10 @@ adjusted = as traded), then in fresh child processes times:
   pandas   a plain pandas groupby().rolling() build of the same features on the same frame, and the
            largest difference from build_features (the synthetic panel has no gaps, so rows and
            sessions coincide and both must agree)
-Prices come from trademl.curate.read_adjusted when that module exists, else from a direct lake read
-that applies the stored factors the same way (as-of-end back-adjustment).
+Prices come from trademl.curate.read_adjusted (--reader curate, the default) or from the script's own
+direct lake read that applies the stored factors the same way (--reader direct).
 
-usage: .venv/bin/python benchmarks/bench_equities_xs.py [--symbols 800] [--years 14] [--root DIR] [--skip-pandas]
+usage: .venv/bin/python benchmarks/bench_equities_xs.py [--symbols 800] [--years 14] [--root DIR] [--skip-pandas] [--reader curate|direct]
 """
 
 from __future__ import annotations
@@ -97,17 +97,16 @@ def _lake_read_adjusted(lake: Lake, start, end, *, asof=None, symbols=None, conv
     return pd.DataFrame(out, copy=False)
 
 
-def read_prices_fn():
-    try:
+def read_prices_fn(reader: str):
+    if reader == "curate":
         from trademl.curate import read_adjusted
 
         return read_adjusted, "trademl.curate.read_adjusted"
-    except ImportError:
-        return _lake_read_adjusted, "direct lake read (trademl.curate not on this branch)"
+    return _lake_read_adjusted, "direct lake read (Lake.read, symbols dictionary-encoded, factors applied in numpy)"
 
 
-def read_panel(root: str, years: int) -> tuple[pd.DataFrame, str]:
-    reader, name = read_prices_fn()
+def read_panel(root: str, years: int, reader: str = "curate") -> tuple[pd.DataFrame, str]:
+    reader, name = read_prices_fn(reader)
     days = bench_sessions(years)
     prices = reader(Lake(root), days[0].date(), days[-1].date(), asof=days[-1].date())
     columns = {"symbol": prices["symbol"], "date": prices["date"], **{c: prices[f"adj_{c}"] for c in ("open", "high", "low", "close", "volume")}}
@@ -160,22 +159,22 @@ def pandas_reference(panel: pd.DataFrame, cfg: EquitiesXsConfig) -> pd.DataFrame
     return result.sort_values(["date", "symbol"]).reset_index(drop=True)
 
 
-def run_case(case: str, root: str, years: int) -> dict:
+def run_case(case: str, root: str, years: int, reader: str) -> dict:
     cfg = EquitiesXsConfig()
     if case == "cold":
         t0 = time.perf_counter()
-        panel, reader = read_panel(root, years)
+        panel, name = read_panel(root, years, reader)
         t1 = time.perf_counter()
         out = build_features(panel, cfg)
         t2 = time.perf_counter()
         timings = []
         for _ in range(2):
             a = time.perf_counter()
-            build_features(read_panel(root, years)[0], cfg)
+            build_features(read_panel(root, years, reader)[0], cfg)
             timings.append(time.perf_counter() - a)
-        result = {"rows": len(out), "read_s": t1 - t0, "build_s": t2 - t1, "total_s": t2 - t0, "warm_s": min(timings), "reader": reader}
+        result = {"rows": len(out), "read_s": t1 - t0, "build_s": t2 - t1, "total_s": t2 - t0, "warm_s": min(timings), "reader": name}
     elif case == "pandas":
-        panel, reader = read_panel(root, years)
+        panel, name = read_panel(root, years, reader)
         t0 = time.perf_counter()
         ref = pandas_reference(panel, cfg)
         wall = time.perf_counter() - t0
@@ -184,16 +183,16 @@ def run_case(case: str, root: str, years: int) -> dict:
         a, b = ours[cols].to_numpy(), ref[cols].to_numpy()
         same_nan = bool((np.isnan(a) == np.isnan(b)).all())
         diff = float(np.nanmax(np.abs(a - b)))
-        result = {"rows": len(ref), "pandas_s": wall, "max_abs_diff": diff, "same_nan": same_nan, "reader": reader}
+        result = {"rows": len(ref), "pandas_s": wall, "max_abs_diff": diff, "same_nan": same_nan, "reader": name}
     else:
         raise ValueError(f"unknown case {case!r}")
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return result
 
 
-def _child(case: str, root: str, years: int) -> tuple[dict, float]:
+def _child(case: str, root: str, years: int, reader: str) -> tuple[dict, float]:
     t0 = time.perf_counter()
-    cmd = [sys.executable, __file__, "--case", case, "--root", root, "--years", str(years)]
+    cmd = [sys.executable, __file__, "--case", case, "--root", root, "--years", str(years), "--reader", reader]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1]), time.perf_counter() - t0
 
@@ -204,10 +203,12 @@ def main() -> None:
     parser.add_argument("--symbols", type=int, default=800)
     parser.add_argument("--years", type=int, default=14)
     parser.add_argument("--skip-pandas", action="store_true")
+    parser.add_argument("--reader", choices=("curate", "direct"), default="curate",
+                        help="curate: trademl.curate.read_adjusted (default); direct: the script's own Lake.read + numpy adjustment")
     parser.add_argument("--case", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:
-        print(json.dumps(run_case(args.case, args.root, args.years)))
+        print(json.dumps(run_case(args.case, args.root, args.years, args.reader)))
         return
     root = args.root or tempfile.mkdtemp(prefix="bench_xs_")
     try:
@@ -217,7 +218,7 @@ def main() -> None:
             table = curated_panel(args.symbols, args.years)
             Lake(root).write_partitions(TABLE, table)
             print(f"wrote {table.num_rows:,} rows in {len(Lake(root).partitions(TABLE)):,} partitions of {TABLE} in {time.perf_counter() - t0:.1f} s")
-        cold, process_s = _child("cold", root, args.years)
+        cold, process_s = _child("cold", root, args.years, args.reader)
         print(f"reader: {cold['reader']}")
         print(f"{'case':<34}{'rows':>11}{'wall s':>9}{'peak RSS MB':>13}")
         print(f"{'cold: read':<34}{cold['rows']:>11,}{cold['read_s']:>9.2f}")
@@ -226,7 +227,7 @@ def main() -> None:
         print(f"{'warm: read + build (best of 2)':<34}{cold['rows']:>11,}{cold['warm_s']:>9.2f}")
         print(f"{'cold process incl. imports (x3)':<34}{'':>11}{process_s:>9.2f}")
         if not args.skip_pandas:
-            ref, _ = _child("pandas", root, args.years)
+            ref, _ = _child("pandas", root, args.years, args.reader)
             print(f"{'pandas groupby().rolling() build':<34}{ref['rows']:>11,}{ref['pandas_s']:>9.2f}{ref['peak_rss_mb']:>13.0f}")
             print(f"speed-up over pandas (build only): {ref['pandas_s'] / cold['build_s']:.1f}x; "
                   f"(read + build): {ref['pandas_s'] / cold['total_s']:.1f}x; "

@@ -181,14 +181,20 @@ def rolling_max(x: np.ndarray, window: int, min_periods: int) -> np.ndarray:
     return out
 
 
+SESSION_BLOCK = 256  # sessions per block of the z-score (symbols x 256 floats stay in cache)
+
+
 def cross_sectional_zscore(x: np.ndarray, clip: float) -> np.ndarray:
     """Per session (column): (x - mean) / std over the observed symbols, population std (ddof 0),
     clipped to [-clip, clip]; NaN stays NaN. A session whose observed values are all equal (or has
-    one) gives 0.0 there."""
-    n = np.count_nonzero(~np.isnan(x), axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        dev = x - np.nansum(x, axis=0) / n
-        std = np.sqrt(np.nansum(dev * dev, axis=0) / n)
-        std[~(std > 0)] = np.inf  # equal values: 0 / inf = 0.0
-        dev /= std
-    return np.clip(dev, -clip, clip, out=dev)
+    one) gives 0.0 there. Computed in place, block of sessions by block; returns x."""
+    for lo in range(0, x.shape[1], SESSION_BLOCK):
+        block = x[:, lo : lo + SESSION_BLOCK]
+        n = np.count_nonzero(~np.isnan(block), axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            block -= np.nansum(block, axis=0) / n
+            std = np.sqrt(np.nansum(block * block, axis=0) / n)
+            std[~(std > 0)] = np.inf  # equal values: 0 / inf = 0.0
+            block /= std
+        np.clip(block, -clip, clip, out=block)
+    return x
