@@ -72,3 +72,13 @@ def test_v1_output_is_exactly_the_features_table_columns_in_float64():
     assert all(out[c].dtype == np.float64 for c in EQUITIES_XS_FEATURES)
     table = conform(EQUITIES_XS.name, out)
     assert table.num_rows == len(out)
+
+
+def test_z_scores_do_not_depend_on_how_sessions_are_chunked(monkeypatch):
+    from trademl.features.equities_xs import session_grid
+
+    panel = random_panel(9, n_symbols=6, n_sessions=40, holes=0.2)
+    whole = build_features(panel, SMALL)
+    monkeypatch.setattr(session_grid, "ROW_CHUNK", 7)  # a chunk is a few sessions, never a split session
+    chunked = build_features(panel, SMALL)
+    pd.testing.assert_frame_equal(whole, chunked, check_exact=False, rtol=1e-12, atol=1e-15)

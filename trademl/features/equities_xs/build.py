@@ -18,13 +18,13 @@ import pandas as pd
 from trademl.calendar import DateLike, all_sessions_index, as_date, previous_session, sessions_on_or_after
 from trademl.features.equities_xs.session_grid import (
     SessionGrid,
-    cross_sectional_zscore,
     rolling_max,
     rolling_mean,
     rolling_std,
     session_days,
     session_grid,
     shift,
+    zscore_by_session,
 )
 from trademl.features.equities_xs.settings import EquitiesXsConfig, equities_xs_config, lookback_sessions
 from trademl.schemas.features import EQUITIES_XS_CALENDAR, EQUITIES_XS_SECTORS, GICS_SECTORS
@@ -83,20 +83,27 @@ def _window_block(close: np.ndarray, open_: np.ndarray, volume: np.ndarray, shar
 
 
 def _rolling_features(panel: pd.DataFrame, grid: SessionGrid, cfg: EquitiesXsConfig) -> dict[str, np.ndarray]:
-    """The window features as symbols x sessions arrays (values in cells without a row are not
-    used), computed block of symbols by block (every window runs along one symbol's sessions)."""
+    """The window features at the panel's rows, in output (date-then-symbol) order, computed block
+    of symbols by block (every window runs along one symbol's sessions) and written straight into
+    the output columns, so no full symbols x sessions array per feature is ever allocated."""
     close, open_, volume = (grid.dense(panel[c]) for c in ("close", "open", "volume"))
     shares = grid.dense(pd.to_numeric(panel["shares_outstanding"], errors="coerce")) if "shares_outstanding" in panel else None
+    n_t = grid.shape[1]
+    block_of = (grid.out_s // SYMBOL_BLOCK).astype(np.int16)
+    order = np.argsort(block_of, kind="stable")  # output rows grouped by block, in date order within
+    bounds = np.searchsorted(block_of[order], np.arange(block_of.max(initial=0) + 2))
     out: dict[str, np.ndarray] = {}
-    for lo in range(0, grid.shape[0], SYMBOL_BLOCK):
+    for b, lo in enumerate(range(0, grid.shape[0], SYMBOL_BLOCK)):
         rows = slice(lo, lo + SYMBOL_BLOCK)
+        positions = order[bounds[b] : bounds[b + 1]]
+        local = (grid.out_s[positions] - lo) * n_t + grid.out_t[positions]
         block = _window_block(close[rows], open_[rows], volume[rows], None if shares is None else shares[rows], cfg)
         for name, values in block.items():
             if name not in out:
-                out[name] = np.empty(grid.shape)
-            out[name][rows] = values
+                out[name] = np.empty(len(grid.out_flat))
+            out[name][positions] = np.take(values.reshape(-1), local)
     if shares is None:
-        out[f"turnover_{cfg.liquidity_window}"] = np.full(grid.shape, np.nan)
+        out[f"turnover_{cfg.liquidity_window}"] = np.full(len(grid.out_flat), np.nan)
     return out
 
 
@@ -147,6 +154,13 @@ def _sector_features(panel: pd.DataFrame, grid: SessionGrid) -> dict[str, np.nda
     }
 
 
+def _in_output_order(per_row: np.ndarray, grid: SessionGrid) -> np.ndarray:
+    """Per-panel-row values in output (date-then-symbol) order; all-NaN input stays a cheap NaN column."""
+    if np.isnan(per_row).all():
+        return np.full(len(grid.out_flat), np.nan)
+    return grid.gather(grid.dense(per_row))
+
+
 def _check_panel(panel: pd.DataFrame) -> None:
     missing = [c for c in REQUIRED_COLUMNS if c not in panel.columns]
     if missing:
@@ -175,20 +189,21 @@ def build_features(
     cfg = cfg or equities_xs_config()
     _check_panel(panel)
     grid = session_grid(panel["symbol"], panel["date"])
-    dense = _rolling_features(panel, grid, cfg)
-    row_wise = {"days_to_earnings": _days_to_earnings(panel, grid), "log_mcap": _log_mcap(panel)}
+    window = _rolling_features(panel, grid, cfg)
     t_out, s_out = grid.out_t, grid.out_s
 
     prefix = "feat_" if standardize else ""
     columns: dict[str, np.ndarray] = {"symbol": grid.symbols[s_out], "date": grid.sessions.to_numpy()[t_out]}
-    absent = ~grid.present() if standardize else None
     for name in cfg.continuous_features():
-        cells = dense.pop(name) if name in dense else grid.dense(row_wise[name])
+        if name in window:
+            values = window.pop(name)
+        elif name == "days_to_earnings":
+            values = _in_output_order(_days_to_earnings(panel, grid), grid)
+        else:
+            values = _in_output_order(_log_mcap(panel), grid)
         if standardize:
-            if name not in row_wise:
-                cells[absent] = np.nan  # window values exist in cells without a row too: keep them out of the cross-section
-            cells = cross_sectional_zscore(cells, float(cfg.clip))
-        columns[prefix + name] = grid.gather(cells)
+            values = zscore_by_session(values, t_out, float(cfg.clip))
+        columns[prefix + name] = values
     for name, per_session in _calendar_features(grid).items():
         columns[prefix + name] = per_session[t_out]
     for name, per_row in _sector_features(panel, grid).items():

@@ -181,20 +181,35 @@ def rolling_max(x: np.ndarray, window: int, min_periods: int) -> np.ndarray:
     return out
 
 
-SESSION_BLOCK = 256  # sessions per block of the z-score (symbols x 256 floats stay in cache)
+ROW_CHUNK = 1 << 17  # rows per chunk of the z-score (whole sessions; ~1 MB temporaries)
 
 
-def cross_sectional_zscore(x: np.ndarray, clip: float) -> np.ndarray:
-    """Per session (column): (x - mean) / std over the observed symbols, population std (ddof 0),
-    clipped to [-clip, clip]; NaN stays NaN. A session whose observed values are all equal (or has
-    one) gives 0.0 there. Computed in place, block of sessions by block; returns x."""
-    for lo in range(0, x.shape[1], SESSION_BLOCK):
-        block = x[:, lo : lo + SESSION_BLOCK]
-        n = np.count_nonzero(~np.isnan(block), axis=0)
+def zscore_by_session(values: np.ndarray, session: np.ndarray, clip: float) -> np.ndarray:
+    """Per session: (x - mean) / std over that session's non-NaN values, population std (ddof 0),
+    clipped to [-clip, clip]; NaN stays NaN; a session whose values are all equal (or has one)
+    gives 0.0. `values` are rows sorted by `session` (each session's rows contiguous); the result
+    is computed in place, a chunk of whole sessions at a time (segment sums, no per-date groupby)."""
+    if len(values) == 0:
+        return values
+    starts = np.flatnonzero(np.r_[True, session[1:] != session[:-1]])
+    ends = np.r_[starts[1:], len(values)]
+    lo_seg = 0
+    while lo_seg < len(starts):
+        hi_seg = max(lo_seg + 1, int(np.searchsorted(starts, starts[lo_seg] + ROW_CHUNK, side="right")) - 1)
+        a, b = starts[lo_seg], ends[hi_seg - 1]
+        x = values[a:b]
+        seg = starts[lo_seg:hi_seg] - a
+        lengths = ends[lo_seg:hi_seg] - starts[lo_seg:hi_seg]
+        observed = ~np.isnan(x)
+        filled = np.where(observed, x, 0.0)
+        n = np.add.reduceat(observed.astype(np.float64), seg)
         with np.errstate(invalid="ignore", divide="ignore"):
-            block -= np.nansum(block, axis=0) / n
-            std = np.sqrt(np.nansum(block * block, axis=0) / n)
+            x -= np.repeat(np.add.reduceat(filled, seg) / n, lengths)
+            np.multiply(x, x, out=filled)
+            filled[~observed] = 0.0
+            std = np.sqrt(np.add.reduceat(filled, seg) / n)
             std[~(std > 0)] = np.inf  # equal values: 0 / inf = 0.0
-            block /= std
-        np.clip(block, -clip, clip, out=block)
-    return x
+            x /= np.repeat(std, lengths)
+        np.clip(x, -clip, clip, out=x)
+        lo_seg = hi_seg
+    return values
