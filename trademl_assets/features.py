@@ -5,7 +5,17 @@ from functools import partial
 import dagster as dg
 
 from trademl.features.indicators.tables import indicator_set_names, indicator_table
-from trademl.features.partitions import CURATED, MACROS, build_indicator_set, build_market_context_range
+from trademl.features.equities_xs import lookback_sessions
+from trademl.features.partitions import (
+    CURATED,
+    EARNINGS,
+    MACROS,
+    SHARES,
+    UNIVERSE,
+    build_equities_xs,
+    build_indicator_set,
+    build_market_context_range,
+)
 from trademl_assets.checks import build_qc_check
 from trademl_assets.layer_asset import Upstream, build_layer_asset
 
@@ -17,6 +27,16 @@ INDICATOR_LOOKBACK = 252
 def build_defs() -> dg.Definitions:
     """The feature assets and their per-session checks."""
     assets = [
+        build_layer_asset(
+            "features/equities_xs",
+            build_equities_xs,
+            upstream=[
+                Upstream(CURATED, lookback=lookback_sessions() - 1),
+                Upstream(UNIVERSE, lookback=lookback_sessions() - 1),
+                Upstream(SHARES, lookback=INDICATOR_LOOKBACK),
+                Upstream(EARNINGS, lookback=INDICATOR_LOOKBACK),
+            ],
+        ),
         build_layer_asset(
             "features/market_context",
             build_market_context_range,

@@ -127,3 +127,26 @@ def test_stored_forward_returns_match_the_curated_closes(node, curated_run):
     close = prices.pivot(index="date", columns="symbol", values="adj_close")
     expected = np.log(close.loc[later] / close.loc[day])
     pd.testing.assert_series_equal(stored["logret_fwd_5d"].sort_index(), expected.rename("logret_fwd_5d").sort_index(), check_names=False, rtol=1e-9)
+
+
+def test_equities_xs_is_green_with_its_history_and_records_feature_metadata(node, curated_run):
+    from trademl.features.equities_xs import lookback_sessions
+    from trademl.schemas import EQUITIES_XS_FEATURES
+
+    history = calendar.sessions(FIRST, LAST)
+    first = history[lookback_sessions() - 1].date().isoformat()
+    last = history[lookback_sessions() + 4].date().isoformat()
+    result = run(node, features.build_defs(), "features/equities_xs", first, last)
+    assert result.success, colours(result, "features/equities_xs")
+    assert set(colours(result, "features/equities_xs").values()) == {"GREEN"}
+    stored = node["lake"].read("features/equities_xs", start=first, end=last).to_pandas()
+    assert stored["feat_mom_126"].notna().all() and stored["feat_log_mcap"].notna().all()
+    assert stored.groupby("date")["feat_mom_20"].mean().abs().max() < 0.5  # cross-sectional z-scores
+    meta = node["lake"].read("features/feature_metadata").to_pandas()
+    assert set(EQUITIES_XS_FEATURES) <= set(meta.loc[meta["feature_set"] == "equities_xs", "feature"])
+
+
+def test_equities_xs_without_enough_history_is_red(node, curated_run):
+    day = calendar.sessions(FIRST, LAST)[60].date().isoformat()  # mom_126 cannot exist yet
+    result = run(node, features.build_defs(), "features/equities_xs", day, day)
+    assert colours(result, "features/equities_xs") == {day: "RED"}

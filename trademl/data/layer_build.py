@@ -48,6 +48,7 @@ class BuildOutput:
     problems: pd.DataFrame | None = None
     expected: Mapping[dt.date, int] | None = None  # eligible symbols per session (coverage denominator)
     not_built: Mapping[dt.date, tuple[str, str]] = field(default_factory=dict)  # session -> (qc_code, detail)
+    coverage_rows: pd.DataFrame | None = None  # the rows coverage counts (e.g. eligible symbols only); default `frame`
 
 
 Build = Callable[..., BuildOutput]
@@ -172,7 +173,8 @@ def run_layer_build(layer: LayerBuild, first: str | dt.date, last: str | dt.date
         else None
     )
     counts = pd.to_datetime(frame["date"]).dt.date.value_counts().to_dict() if len(frame) else {}
-    coverage = coverage_by_session(frame, layer.coverage_columns, out.expected) if layer.coverage_columns else None
+    counted = frame if out.coverage_rows is None or len(schema) else out.coverage_rows
+    coverage = coverage_by_session(counted, layer.coverage_columns, out.expected) if layer.coverage_columns else None
     verdicts = session_verdicts(
         sessions, rows_out=counts, inputs=inputs, problems=problems_all, coverage=coverage, thresholds=layer.thresholds
     )

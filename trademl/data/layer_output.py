@@ -71,18 +71,20 @@ class CoverageThresholds:
 @dataclass(frozen=True)
 class LayerSettings:
     """configs/layers.yml: the price convention derived layers read curated prices with, the number
-    of point-in-time spot checks per run and the coverage thresholds per table (`default` else)."""
+    of point-in-time spot checks per run, the coverage thresholds per table (`default` else) and the
+    columns coverage does not require per table (`optional_columns`)."""
 
     price_convention: str = "crsp"
     spot_checks: int = 1
     coverage: tuple[tuple[str, CoverageThresholds], ...] = (("default", CoverageThresholds()),)
+    optional: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @classmethod
     def from_config(cls, doc: Mapping[str, object]) -> LayerSettings:
         """Validate and build the settings from the whole document."""
-        unknown = sorted(set(doc) - {"price_convention", "spot_checks", "coverage"})
+        unknown = sorted(set(doc) - {"price_convention", "spot_checks", "coverage", "optional_columns"})
         if unknown:
-            raise ValueError(f"configs/layers.yml: unknown keys {unknown}; known: coverage, price_convention, spot_checks")
+            raise ValueError(f"configs/layers.yml: unknown keys {unknown}; known: coverage, optional_columns, price_convention, spot_checks")
         convention = str(doc.get("price_convention", cls.price_convention))
         if convention not in ("crsp", "alpha_vantage"):
             raise ValueError(f"configs/layers.yml price_convention must be crsp or alpha_vantage, got {convention!r}")
@@ -98,7 +100,20 @@ class LayerSettings:
                 coverage[str(name)] = CoverageThresholds.from_config(value)
             except ValueError as exc:
                 raise ValueError(f"configs/layers.yml coverage.{name}: {exc}") from None
-        return cls(price_convention=convention, spot_checks=spot, coverage=tuple(coverage.items()))
+        optional = doc.get("optional_columns") or {}
+        if not isinstance(optional, Mapping) or not all(isinstance(v, list) for v in optional.values()):
+            raise ValueError("configs/layers.yml optional_columns must map table names to lists of columns")
+        return cls(
+            price_convention=convention,
+            spot_checks=spot,
+            coverage=tuple(coverage.items()),
+            optional=tuple((str(t), tuple(str(c) for c in cols)) for t, cols in optional.items()),
+        )
+
+    def required(self, table: str, columns: Sequence[str]) -> tuple[str, ...]:
+        """`columns` without the table's optional ones (coverage counts a row when all required are non-null)."""
+        skip = set(dict(self.optional).get(table, ()))
+        return tuple(c for c in columns if c not in skip)
 
     def thresholds(self, table: str) -> CoverageThresholds:
         """The coverage thresholds of `table` (its own entry, else `default`)."""
