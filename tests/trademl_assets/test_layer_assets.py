@@ -12,6 +12,7 @@ from trademl.data import control
 from trademl.data.lake import Lake
 from trademl_assets import features
 from trademl_assets.checks import CHECK_NAME
+from trademl.schemas import with_metadata
 from trademl_resources import ControlDbResource, LakeResource
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
@@ -30,6 +31,10 @@ def write_curated(lake: Lake, engine, symbols=("AAA", "BBB", "CCC"), seed: int =
             "div_factor_crsp": 1.0, "div_factor_alpha_vantage": 1.0, "delisting_return": np.nan,
         }))
     lake.write_partitions("curated/equities_ohlcv_adj", pd.concat(frames, ignore_index=True))
+    universe = pd.DataFrame([(d, s) for d in SESSIONS.date for s in symbols], columns=["date", "symbol"]).assign(
+        is_listed=True, is_eligible=True, listed_date=None, delist_date=None, share_class="COMMON", sector="Energy", exclusion_reason=None
+    )
+    lake.write_partitions("reference/universe", with_metadata(universe, source_name="test", source_uri="test://u", api_version="1"))
     control.upsert_partition_status(engine, pd.DataFrame({
         "source_name": "curator", "table_name": "curated/equities_ohlcv_adj", "symbol": None, "dt": SESSIONS,
         "partition_key": None, "status": "GREEN", "qc_score": 1.0, "row_count": len(symbols), "expected_rows": None, "qc_code": None,

@@ -42,10 +42,15 @@ def curated_rows(lake: Lake, end: dt.date, *, start: dt.date | None = None, conv
     return rows
 
 
-def symbols_per_session(rows: pd.DataFrame, sessions: list[dt.date]) -> dict[dt.date, int]:
-    """How many symbols have a curated row on each session (the coverage denominator)."""
-    counts = pd.to_datetime(rows["date"]).dt.date.value_counts()
-    return {d: int(counts.get(d, 0)) for d in sessions}
+def eligible_coverage(frame: pd.DataFrame, universe: pd.DataFrame, sessions: list[dt.date]) -> BuildOutput:
+    """`frame` (all built rows) with coverage counted over the symbols reference/universe marks
+    eligible on each session: a newly listed name without history is not a gap."""
+    eligible = universe[universe["is_eligible"].astype(bool)]
+    days = pd.to_datetime(eligible["date"]).dt.date
+    keys = pd.MultiIndex.from_arrays([eligible["symbol"].to_numpy(), days.to_numpy()])
+    counted = frame[pd.MultiIndex.from_arrays([frame["symbol"].to_numpy(), pd.to_datetime(frame["date"]).dt.date.to_numpy()]).isin(keys)]
+    per_day = days.value_counts()
+    return BuildOutput(frame=frame, expected={d: int(per_day.get(d, 0)) for d in sessions}, coverage_rows=counted)
 
 
 def indicator_set_layer(set_name: str, lake: Lake) -> LayerBuild:
@@ -63,8 +68,8 @@ def indicator_set_layer(set_name: str, lake: Lake) -> LayerBuild:
             return BuildOutput(frame=pd.DataFrame(columns=spec.schema.names), expected={d: 0 for d in sessions})
         values = anchored_indicator_values(rows, indicator_set, convention=settings.price_convention, start=sessions[0])
         values = values[values["date"] <= end]
-        in_range = rows[pd.to_datetime(rows["date"]).dt.date >= sessions[0]]
-        return BuildOutput(frame=values, expected=symbols_per_session(in_range, sessions))
+        universe = lake.read(UNIVERSE, sessions[0], end, columns=["symbol", "date", "is_eligible"]).to_pandas()
+        return eligible_coverage(values, universe, sessions)
 
     return LayerBuild(
         table=spec.name,
@@ -137,11 +142,7 @@ def equities_xs_layer(lake: Lake) -> LayerBuild:
             return BuildOutput(frame=pd.DataFrame(columns=EQUITIES_XS.schema.names), expected={d: 0 for d in sessions})
         features = build_features(panel, cfg, standardize=True, start=sessions[0])
         features["date"] = pd.to_datetime(features["date"]).dt.date
-        eligible = universe[universe["is_eligible"].astype(bool)]
-        eligible_keys = pd.MultiIndex.from_arrays([eligible["symbol"], eligible["date"].dt.date])
-        counted = features[pd.MultiIndex.from_arrays([features["symbol"], features["date"]]).isin(eligible_keys)]
-        per_day = eligible["date"].dt.date.value_counts()
-        return BuildOutput(frame=features, expected={d: int(per_day.get(d, 0)) for d in sessions}, coverage_rows=counted)
+        return eligible_coverage(features, universe, sessions)
 
     return LayerBuild(
         table=EQUITIES_XS.name,
