@@ -203,7 +203,7 @@ def _lake_digest(root: Path) -> dict[str, str]:
 
 def test_start_here_demo_heals_its_outage_and_a_rerun_changes_nothing(readme_node):
     out = _run(START_HERE, readme_node)
-    assert "[5/5]" in out
+    assert "[11/11]" in out
     # `trademl where` (and the demo's summary) name the node's paths, not the checkout's
     assert str(readme_node["data_root"]) in out and str(readme_node["dagster_home"]) in out
     status = json.loads(_trademl(readme_node, "status", "--json").stdout)
