@@ -175,6 +175,7 @@ def run_case(case: str, root: str, years: int, reader: str) -> dict:
         result = {"rows": len(out), "read_s": t1 - t0, "build_s": t2 - t1, "total_s": t2 - t0, "warm_s": min(timings), "reader": name}
     elif case == "pandas":
         panel, name = read_panel(root, years, reader)
+        panel["date"] = pd.to_datetime(panel["date"])  # read_adjusted returns date objects
         t0 = time.perf_counter()
         ref = pandas_reference(panel, cfg)
         wall = time.perf_counter() - t0
