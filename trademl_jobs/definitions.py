@@ -18,7 +18,7 @@ from functools import lru_cache
 import dagster as dg
 
 from trademl.config import settings
-from trademl_assets import features, raw, reference
+from trademl_assets import curated, features, labels, raw, reference
 from trademl_jobs.automation import automation_on
 from trademl_jobs.jobs import audit_job, ingest_job, maintenance_job, materialize_job, qc_probe_job
 from trademl_jobs.run_health import run_health_sensor
@@ -66,7 +66,9 @@ def _built(vendor: str, synthetic: SyntheticResource | None, automation: bool) -
     return dg.Definitions.merge(
         reference.build_defs(vendor),
         raw.build_defs(vendor),
+        curated.build_defs(),
         features.build_defs(),
+        labels.build_defs(),
         _automation(automation),
         _resources(vendor, synthetic),
     )

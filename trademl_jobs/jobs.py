@@ -6,6 +6,7 @@ import datetime as dt
 
 import dagster as dg
 
+from trademl.curate import curate_incremental
 from trademl.data import backfill, exports, qc_probe
 from trademl_resources import ControlDbResource, LakeResource, VendorResource
 
@@ -55,16 +56,23 @@ class MaintenanceConfig(dg.Config):
     day: str = ""
 
 
-@dg.op(description="QC refresh of recent partitions and the nightly export to exports/nightly/YYYY-MM-DD/")
+@dg.op(
+    description="QC refresh of recent partitions, late corporate actions re-curated (curate_incremental) "
+    "and the nightly export to exports/nightly/YYYY-MM-DD/"
+)
 def maintenance_op(context: dg.OpExecutionContext, config: MaintenanceConfig, lake: LakeResource, control_db: ControlDbResource) -> None:
     day = dt.date.fromisoformat(config.day) if config.day else dt.datetime.now(dt.UTC).date()
     start, end = backfill.stage_window()
     backfill.audit_scan(list(backfill.planner_settings().audit_tables), engine=control_db.engine(), lake=lake.lake(), start=start, end=end)
+    repaired = curate_incremental(lake=lake.lake(), engine=control_db.engine())
+    if len(repaired.events):
+        rewritten = {s: len(days) for s, days in repaired.sessions_rewritten.items()}
+        context.log.info(f"late corporate actions: {len(repaired.events)} event(s); curated sessions rewritten per symbol: {rewritten}")
     out = exports.nightly_export(lake.lake(), control_db.engine(), day)
     context.log.info(f"nightly export written to {out}")
 
 
-@dg.job(description="MaintenanceLoop: QC refresh and nightly export")
+@dg.job(description="MaintenanceLoop: QC refresh, late corporate actions re-curated, nightly export")
 def maintenance_job() -> None:
     maintenance_op()
 

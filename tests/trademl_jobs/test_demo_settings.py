@@ -17,7 +17,8 @@ def test_the_shipped_demo_settings_parse():
     doc = shipped()
     assert DemoSettings.from_config(doc) == DemoSettings(
         end=doc["end"], symbols=doc["symbols"], daily_sessions=doc["daily_sessions"],
-        minute_sessions=doc["minute_sessions"], signal_strength=doc["signal_strength"],
+        minute_sessions=doc["minute_sessions"], macro_lead_sessions=doc["macro_lead_sessions"],
+        signal_strength=doc["signal_strength"],
     )
 
 
@@ -36,3 +37,31 @@ def test_a_missing_field_names_file_and_field():
 def test_zero_minute_sessions_are_refused():
     with pytest.raises(ValueError, match=r"^configs/demo.yml minute_sessions must be >= 1, got 0$"):
         DemoSettings.from_config({**shipped(), "minute_sessions": 0})
+
+
+def test_a_negative_macro_lead_is_refused():
+    with pytest.raises(ValueError, match=r"^configs/demo.yml macro_lead_sessions must be >= 0, got -1$"):
+        DemoSettings.from_config({**shipped(), "macro_lead_sessions": -1})
+
+
+def test_research_steps_start_where_their_history_allows():
+    from trademl import calendar
+    from trademl_jobs.cli.demo_research import research_steps
+
+    daily = calendar.sessions("2024-06-03", "2025-06-30")
+    steps = {s.label: s for s in research_steps(daily, daily[-10:])}
+    assert steps["curated prices"].first == "2024-06-03"
+    assert steps["equities_xs + indicator sets"].first == daily[126].strftime("%Y-%m-%d")  # 127 sessions incl. t
+    assert steps["equities_xs labels"].last == calendar.previous_session("2025-06-30", 20).strftime("%Y-%m-%d")
+    assert steps["sigma labels"].last == calendar.previous_session("2025-06-30", 5).strftime("%Y-%m-%d")
+
+
+def test_a_short_window_skips_the_steps_it_cannot_feed():
+    from trademl import calendar
+    from trademl_jobs.cli.demo_research import research_steps
+
+    daily = calendar.sessions("2025-05-01", "2025-06-30")
+    steps = {s.label: s for s in research_steps(daily, daily[-3:])}
+    assert steps["curated prices"].first == "2025-05-01"
+    assert steps["equities_xs + indicator sets"].first is None and steps["market context"].first is None
+    assert steps["equities_xs labels"].first is None and steps["sigma labels"].first is None

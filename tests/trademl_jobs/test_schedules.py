@@ -93,3 +93,36 @@ def test_probe_schedule_queues_nothing_without_green_bars_and_says_why(instance,
     assert not result.run_requests
     assert "enqueued 0 QC_PROBE task(s)" in result.skip_message and "equities_eod: no GREEN partition" in result.skip_message
     assert control.read_queue(_engine(node["db_uri"])).empty
+
+
+def test_maintenance_job_recurates_a_late_corporate_action(instance, node):
+    import numpy as np
+    import pandas as pd
+
+    from trademl import calendar
+    from trademl.curate import curate_range
+    from trademl.data.lake import Lake
+    from trademl.schemas import session_id, with_metadata
+
+    meta = {"source_name": "test", "source_uri": "test://late", "api_version": "1", "ingested_at": pd.Timestamp("2025-03-01", tz="UTC")}
+    days = list(calendar.sessions("2025-02-03", "2025-02-14").date)
+    lake = Lake(node["data_root"])
+    bars = pd.DataFrame([(s, d, 10.0, 10.5, 9.5, 10.0, 1000) for s in ("AAA", "BBB") for d in days],
+                        columns=["symbol", "date", "open", "high", "low", "close", "volume"])
+    bars = bars.assign(vwap=bars["close"], nbbo_spread=np.nan, trades=pd.array([None] * len(bars), dtype="Int64"),
+                       session_id=session_id(bars["date"]).to_numpy())
+    lake.write_partitions("raw/equities_bars", with_metadata(bars, **meta))
+    engine = _engine(node["db_uri"])
+    curate_range(days[0], days[-1], lake=lake, engine=engine)
+    split = pd.DataFrame({"date": [days[5]], "symbol": ["AAA"], "event_type": ["SPLIT"], "ex_date": [days[5]],
+                          "record_date": [None], "pay_date": [None], "ratio": [2.0], "amount": [np.nan], "source_priority": [np.int32(1)]})
+    lake.write_partitions("reference/corp_actions", with_metadata(split, **meta))  # ingested after its ex-date
+
+    result = defs.resolve_job_def("maintenance_job").execute_in_process(run_config=maintenance_run_config("2025-03-08"), instance=instance)
+    assert result.success
+    stored = lake.read("curated/equities_ohlcv_adj", columns=["symbol", "date", "split_factor"]).to_pandas()
+    aaa = stored[stored["symbol"] == "AAA"].set_index("date")["split_factor"]
+    assert aaa.loc[days[4]] == 1.0 and (aaa.loc[days[5]:] == 2.0).all()
+    assert (stored.loc[stored["symbol"] == "BBB", "split_factor"] == 1.0).all()
+    ledger = control.read_partition_status(engine, table_name="curated/equities_ohlcv_adj", symbols=["AAA"])
+    assert set(ledger["source_name"]) == {"curator"} and min(ledger["dt"]) == days[5]

@@ -108,7 +108,7 @@ def build_curated(
     closes), each symbol's last stored curated row before `first` (the factor seed) and the
     delistings whose last trading session falls in the window. Problems: `check_corp_actions`
     codes (blocking -> RED, the event excluded), CORP_ACTIONS_MISSING (AMBER, session-level) for a
-    session without a reference/corp_actions partition, and RAW_RED (RED) for symbol-sessions the
+    session reference/corp_actions was never checked for (no partition and no ledger row), and RAW_RED (RED) for symbol-sessions the
     raw ledger marks RED when `engine` is given.
     """
     cfg = settings or curator_settings()
@@ -126,8 +126,12 @@ def build_curated(
     window_bars = raw[(raw_dates >= days[0]) & (raw_dates <= days[-1])]
     problems = check_corp_actions(events, raw, days)
     problems = problems[(problems["date"] >= days[0]) & (problems["date"] <= days[-1])]
-    have_events = set(lake.partitions(CORP_ACTIONS))
-    no_events = [d for d in days if d.date() not in have_events]
+    # reference/corp_actions is sparse (a session without events stores no partition): a session
+    # was checked when it has a stored partition or a ledger row.
+    checked = set(lake.partitions(CORP_ACTIONS))
+    if engine is not None:
+        checked |= set(read_partition_status(engine, CORP_ACTIONS, lo, hi)["dt"])
+    no_events = [d for d in days if d.date() not in checked]
     found = [problems, pd.DataFrame({"symbol": None, "date": pd.DatetimeIndex(no_events), "qc_code": CORP_ACTIONS_MISSING,
                                      "detail": "no reference/corp_actions partition for the session: factors may miss events"})]
     if engine is not None:

@@ -48,6 +48,7 @@ class BuildOutput:
     problems: pd.DataFrame | None = None
     expected: Mapping[dt.date, int] | None = None  # eligible symbols per session (coverage denominator)
     not_built: Mapping[dt.date, tuple[str, str]] = field(default_factory=dict)  # session -> (qc_code, detail)
+    coverage_rows: pd.DataFrame | None = None  # the rows coverage counts (e.g. eligible symbols only); default `frame`
 
 
 Build = Callable[..., BuildOutput]
@@ -57,7 +58,7 @@ Build = Callable[..., BuildOutput]
 class LayerBuild:
     """How one derived table is built and judged; `build(sessions, known_through=None)` is the layer's code.
 
-    `inputs` are judged on each session's window [s - lookback, s + lookahead] (features: the
+    `inputs` (and `marginal_inputs`, which make a session at worst AMBER) are judged on each session's window [s - lookback, s + lookahead] (features: the
     session itself, lookback 0, since a missing bar in the history shows as low coverage; labels:
     their forward window); `lookahead` is also how far past s a label's information set reaches.
     """
@@ -66,6 +67,7 @@ class LayerBuild:
     source: str
     build: Build
     inputs: tuple[str, ...]
+    marginal_inputs: tuple[str, ...] = ()
     lookback: int = 0
     lookahead: int = 0
     coverage_columns: tuple[str, ...] = ()
@@ -137,7 +139,8 @@ def pit_problems(layer: LayerBuild, out: BuildOutput, grid: Sequence[dt.date]) -
 def _equal(a: pd.Series, b: pd.Series) -> bool:
     if pd.api.types.is_float_dtype(a) and pd.api.types.is_float_dtype(b):
         return bool(np.allclose(a.to_numpy(float), b.to_numpy(float), rtol=1e-9, atol=1e-12, equal_nan=True))
-    return bool((a.reset_index(drop=True).astype(object).fillna("<NA>") == b.reset_index(drop=True).astype(object).fillna("<NA>")).all())
+    left, right = a.reset_index(drop=True).astype(object), b.reset_index(drop=True).astype(object)
+    return bool((left.where(left.notna(), "<NA>") == right.where(right.notna(), "<NA>")).all())
 
 
 def run_layer_build(layer: LayerBuild, first: str | dt.date, last: str | dt.date, *, lake: Lake, engine: Engine) -> LayerReport:
@@ -163,9 +166,15 @@ def run_layer_build(layer: LayerBuild, first: str | dt.date, last: str | dt.date
         calendar.previous_session(sessions[0], layer.lookback) if layer.lookback else sessions[0],
         calendar.next_session(sessions[-1], layer.lookahead) if layer.lookahead else sessions[-1],
     )]
-    inputs = input_status(engine, layer.inputs, sessions, lookback=layer.lookback, lookahead=layer.lookahead, calendar_sessions=grid) if layer.inputs else None
+    judged = (*layer.inputs, *layer.marginal_inputs)
+    inputs = (
+        input_status(engine, judged, sessions, lookback=layer.lookback, lookahead=layer.lookahead, calendar_sessions=grid, marginal=layer.marginal_inputs)
+        if judged
+        else None
+    )
     counts = pd.to_datetime(frame["date"]).dt.date.value_counts().to_dict() if len(frame) else {}
-    coverage = coverage_by_session(frame, layer.coverage_columns, out.expected) if layer.coverage_columns else None
+    counted = frame if out.coverage_rows is None or len(schema) else out.coverage_rows
+    coverage = coverage_by_session(counted, layer.coverage_columns, out.expected) if layer.coverage_columns else None
     verdicts = session_verdicts(
         sessions, rows_out=counts, inputs=inputs, problems=problems_all, coverage=coverage, thresholds=layer.thresholds
     )

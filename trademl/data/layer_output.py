@@ -71,18 +71,20 @@ class CoverageThresholds:
 @dataclass(frozen=True)
 class LayerSettings:
     """configs/layers.yml: the price convention derived layers read curated prices with, the number
-    of point-in-time spot checks per run and the coverage thresholds per table (`default` else)."""
+    of point-in-time spot checks per run, the coverage thresholds per table (`default` else) and the
+    columns coverage does not require per table (`optional_columns`)."""
 
     price_convention: str = "crsp"
     spot_checks: int = 1
     coverage: tuple[tuple[str, CoverageThresholds], ...] = (("default", CoverageThresholds()),)
+    optional: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @classmethod
     def from_config(cls, doc: Mapping[str, object]) -> LayerSettings:
         """Validate and build the settings from the whole document."""
-        unknown = sorted(set(doc) - {"price_convention", "spot_checks", "coverage"})
+        unknown = sorted(set(doc) - {"price_convention", "spot_checks", "coverage", "optional_columns"})
         if unknown:
-            raise ValueError(f"configs/layers.yml: unknown keys {unknown}; known: coverage, price_convention, spot_checks")
+            raise ValueError(f"configs/layers.yml: unknown keys {unknown}; known: coverage, optional_columns, price_convention, spot_checks")
         convention = str(doc.get("price_convention", cls.price_convention))
         if convention not in ("crsp", "alpha_vantage"):
             raise ValueError(f"configs/layers.yml price_convention must be crsp or alpha_vantage, got {convention!r}")
@@ -98,7 +100,20 @@ class LayerSettings:
                 coverage[str(name)] = CoverageThresholds.from_config(value)
             except ValueError as exc:
                 raise ValueError(f"configs/layers.yml coverage.{name}: {exc}") from None
-        return cls(price_convention=convention, spot_checks=spot, coverage=tuple(coverage.items()))
+        optional = doc.get("optional_columns") or {}
+        if not isinstance(optional, Mapping) or not all(isinstance(v, list) for v in optional.values()):
+            raise ValueError("configs/layers.yml optional_columns must map table names to lists of columns")
+        return cls(
+            price_convention=convention,
+            spot_checks=spot,
+            coverage=tuple(coverage.items()),
+            optional=tuple((str(t), tuple(str(c) for c in cols)) for t, cols in optional.items()),
+        )
+
+    def required(self, table: str, columns: Sequence[str]) -> tuple[str, ...]:
+        """`columns` without the table's optional ones (coverage counts a row when all required are non-null)."""
+        skip = set(dict(self.optional).get(table, ()))
+        return tuple(c for c in columns if c not in skip)
 
     def thresholds(self, table: str) -> CoverageThresholds:
         """The coverage thresholds of `table` (its own entry, else `default`)."""
@@ -169,12 +184,15 @@ def input_status(
     lookback: int = 0,
     lookahead: int = 0,
     calendar_sessions: Sequence[dt.date] | None = None,
+    marginal: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Per target session, the worst ledger colour of each input table over the sessions it reads
     ([s - lookback, s + lookahead] in `calendar_sessions`, default just s): columns date, status,
     qc_code (``INPUT_RED``/``INPUT_AMBER``), detail (which table, which session). A session with
     no ledger row at all for an input is RED: nothing is known about it (qc's NO_DATA); window
-    sessions beyond the ends of `calendar_sessions` are not judged, so pass a grid covering them."""
+    sessions beyond the ends of `calendar_sessions` are not judged, so pass a grid covering them.
+    Tables in `marginal` (a source the build can do without, e.g. corporate actions) make a session
+    at worst AMBER."""
     targets = [pd.Timestamp(s).date() for s in sessions]
     grid = [pd.Timestamp(s).date() for s in (calendar_sessions if calendar_sessions is not None else targets)]
     pos = {d: i for i, d in enumerate(grid)}
@@ -188,6 +206,8 @@ def input_status(
         rows = control.read_partition_status(engine, table_name=table, start=grid[0], end=grid[-1])
         summaries = qc.summaries_by_session(rows, grid)
         rank = np.array([_RANK[summaries[d.isoformat()].color] for d in grid], dtype=np.int64)
+        if table in marginal:
+            rank = np.minimum(rank, _RANK["AMBER"])
         padded = np.concatenate([np.zeros(lookback, np.int64), rank, np.zeros(lookahead, np.int64)])
         windows = np.lib.stride_tricks.sliding_window_view(padded, lookback + lookahead + 1)  # window i covers grid[i-lb..i+la]
         at = windows[idx]

@@ -17,6 +17,7 @@ from trademl.config import config_value, settings, typed_config
 from trademl.schemas import DATASET_TABLES, layer_datasets
 from trademl_jobs.cli.args import CliError, control_db, parse_date, positive_int, reject_unhappened, say
 from trademl_jobs.cli.data import print_coverage, status_payload
+from trademl_jobs.cli.demo_research import all_green, materialize_research
 
 if TYPE_CHECKING:  # Dagster is imported only when a command runs
     from trademl_resources.vendors import SyntheticResource
@@ -26,10 +27,12 @@ REFERENCE_DATASETS = layer_datasets("reference")
 
 @dataclass(frozen=True)
 class DemoWindow:
-    """The demo's sessions: daily tables over `daily`, minute bars and option chains over `minute`."""
+    """The demo's sessions: daily tables over `daily`, minute bars and option chains over `minute`,
+    macro vintages from `macro_first` (earlier: the market context's CPI YoY needs a year of them)."""
 
     daily: pd.DatetimeIndex
     minute: pd.DatetimeIndex
+    macro_first: str
 
     @property
     def first(self) -> str:
@@ -44,13 +47,14 @@ class DemoWindow:
 class DemoSettings:
     """configs/demo.yml: the demo's last session `end` (YYYY-MM-DD, fixed so every machine writes the
     same files), `symbols` of the synthetic market, `daily_sessions` of daily and reference tables,
-    the last `minute_sessions` of them for minute bars and option chains, and the planted
-    cross-sectional `signal_strength`."""
+    the last `minute_sessions` of them for minute bars and option chains, macro vintages from
+    `macro_lead_sessions` before the daily window, and the planted cross-sectional `signal_strength`."""
 
     end: str
     symbols: int
     daily_sessions: int
     minute_sessions: int
+    macro_lead_sessions: int
     signal_strength: float
 
     @classmethod
@@ -65,7 +69,16 @@ class DemoSettings:
             end = dt.date.fromisoformat(end).isoformat()
         except ValueError:
             raise ValueError(f"configs/demo.yml end: expected a YYYY-MM-DD date, got {end!r}") from None
-        out = cls(end, value("symbols", int), value("daily_sessions", int), value("minute_sessions", int), value("signal_strength", float))
+        out = cls(
+            end,
+            value("symbols", int),
+            value("daily_sessions", int),
+            value("minute_sessions", int),
+            value("macro_lead_sessions", int),
+            value("signal_strength", float),
+        )
+        if out.macro_lead_sessions < 0:
+            raise ValueError(f"configs/demo.yml macro_lead_sessions must be >= 0, got {out.macro_lead_sessions}")
         for key in ("symbols", "daily_sessions", "minute_sessions"):
             if getattr(out, key) < 1:
                 raise ValueError(f"configs/demo.yml {key} must be >= 1, got {getattr(out, key)}")
@@ -78,30 +91,19 @@ def demo_window(args: argparse.Namespace, cfg: DemoSettings) -> DemoWindow:
     reject_unhappened(end, "--end")
     n_daily = args.sessions or cfg.daily_sessions
     daily = calendar.sessions(calendar.previous_session(end, n_daily + 5), end)[-n_daily:]
-    return DemoWindow(daily=daily, minute=daily[-cfg.minute_sessions :])
-
-
-def all_green(engine, tables: list[str], first: str, last: str) -> bool:
-    """True when the ledger holds every session of [first, last] GREEN for every table: a rerun of
-    the demo skips that step (it would change no file) and says so."""
-    from trademl.data import control, qc
-
-    sessions = [d.date() for d in calendar.sessions(first, last)]
-    for table in tables:
-        rows = control.read_partition_status(engine, table_name=table, start=first, end=last)
-        if any(s.color != "GREEN" for s in qc.summaries_by_session(rows, sessions).values()):
-            return False
-    return True
+    macro_first = calendar.previous_session(daily[0], cfg.macro_lead_sessions) if cfg.macro_lead_sessions else daily[0]
+    return DemoWindow(daily=daily, minute=daily[-cfg.minute_sessions :], macro_first=macro_first.strftime("%Y-%m-%d"))
 
 
 def materialize_window(instance, engine, window: DemoWindow, market: SyntheticResource, n_steps: int) -> None:
-    """Steps 1-3: one run per group of datasets over the window from the synthetic `market`
+    """Steps 1-4: one run per group of datasets over the window from the synthetic `market`
     (outage sessions come out RED); a step whose tables are all GREEN already is skipped."""
     from trademl_jobs.runner import materialize_range
 
     steps = [
         ("reference tables", list(REFERENCE_DATASETS), window.first),
-        ("daily bars + macro vintages", ["equities_eod", "macros_fred"], window.first),
+        ("daily bars", ["equities_eod"], window.first),
+        ("macro vintages", ["macros_fred"], window.macro_first),
         ("minute bars + option chains", ["equities_minute", "options_chains"], window.minute[0].strftime("%Y-%m-%d")),
     ]
     for i, (label, datasets, first) in enumerate(steps, 1):
@@ -115,12 +117,12 @@ def materialize_window(instance, engine, window: DemoWindow, market: SyntheticRe
 
 
 def audit_window(engine, window: DemoWindow, n_steps: int) -> None:
-    """Step 4: audit_scan of the daily tables over the window and of the minute tables over its tail."""
+    """Step 5: audit_scan of the daily tables over the window and of the minute tables over its tail."""
     from trademl.data import backfill
     from trademl.data.lake import Lake
 
     lake = Lake(settings().data_root)
-    say(f"[4/{n_steps}] audit_scan over {window.first}..{window.last}")
+    say(f"[5/{n_steps}] audit_scan over {window.first}..{window.last}")
     daily_tables = [DATASET_TABLES[d] for d in (*REFERENCE_DATASETS, "equities_eod", "macros_fred")]
     backfill.audit_scan(daily_tables, engine=engine, lake=lake, start=window.daily[0].date(), end=window.daily[-1].date())
     minute_tables = [DATASET_TABLES["equities_minute"], DATASET_TABLES["options_chains"]]
@@ -128,12 +130,12 @@ def audit_window(engine, window: DemoWindow, n_steps: int) -> None:
 
 
 def backfill_outage(instance, engine, market: SyntheticResource, n_steps: int) -> None:
-    """Step 5: the queue worker drains the GAP tasks the audit planned, from the same synthetic `market`."""
+    """Step 6: the queue worker drains the GAP tasks the audit planned, from the same synthetic `market`."""
     from trademl.data import backfill, control
     from trademl_jobs.runner import execute_tasks
 
     pending = control.queue_counts(engine).get("PENDING", 0)
-    say(f"[5/{n_steps}] queue worker: backfilling {pending} pending task(s)")
+    say(f"[6/{n_steps}] queue worker: backfilling {pending} pending task(s)")
     owner = f"demo:{os.getpid()}"
     backfill.backfill_run(None, engine=engine, execute=execute_tasks(instance, owner, vendor="synthetic", synthetic=market), owner=owner)
 
@@ -172,10 +174,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     instance = dagster_instance()
     t_start = time.perf_counter()
     engine = control_db()
-    n_steps = 5
+    n_steps = 11
     materialize_window(instance, engine, window, market, n_steps)
     audit_window(engine, window, n_steps)
     backfill_outage(instance, engine, market, n_steps)
+    materialize_research(instance, engine, window.daily, window.minute, market, first_step=7, n_steps=n_steps)
     return print_summary(time.perf_counter() - t_start)
 
 

@@ -173,3 +173,8 @@ def test_layer_settings_reject_bad_values(doc, message):
 
     with pytest.raises(ValueError, match=message):
         LayerSettings.from_config(doc)
+
+
+def test_a_marginal_input_makes_a_session_at_worst_amber(engine):
+    out = input_status(engine, ["reference/corp_actions"], [D1], marginal=["reference/corp_actions"])
+    assert out["status"].tolist() == ["AMBER"] and out["qc_code"].tolist() == ["INPUT_AMBER"]

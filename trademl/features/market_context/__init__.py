@@ -8,7 +8,7 @@ regime (`regimes`), term spread / CPI YoY / unemployment change from the vintage
 from trademl.features.market_context.build import build_market_context, market_proxy
 from trademl.features.market_context.macro import change_known_at, macro_context, vix_known_at
 from trademl.features.market_context.regimes import gmm_regime, refit_dates, trend_regime
-from trademl.features.market_context.settings import MarketContextSettings, market_context_settings
+from trademl.features.market_context.settings import MarketContextSettings, market_context_settings, warmup_sessions
 from trademl.features.market_context.vix import QUADRANTS, vix_metrics, vix_quadrant
 
 __all__ = [
@@ -25,4 +25,5 @@ __all__ = [
     "vix_metrics",
     "vix_known_at",
     "vix_quadrant",
+    "warmup_sessions",
 ]

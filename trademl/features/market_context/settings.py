@@ -162,3 +162,18 @@ class MarketContextSettings:
 def market_context_settings() -> MarketContextSettings:
     """The current settings (re-read when configs/features/market_context.yml or its env override changes)."""
     return typed_config(MarketContextSettings, CONFIG)
+
+
+# A month's first session is at most this many sessions after any session: the GMM's first refit waits for it.
+_MAX_SESSIONS_TO_MONTH_START = 23
+
+
+def warmup_sessions(cfg: MarketContextSettings | None = None) -> int:
+    """Sessions of market history (the session itself included) before every ctx_* column of a
+    session can be non-null: the longest trailing window (SMA trend, VIX z-score and median), or
+    the GMM's first fit (`min_fit_sessions` feature rows after its `vol_window`, then a month start).
+    The macro columns need raw/macros_fred vintages from about `cpi_lag_months` + 2 months before
+    the session instead (the vintage of the CPI a year before the latest print)."""
+    cfg = cfg or market_context_settings()
+    gmm_first_fit = cfg.gmm.vol_window + cfg.gmm.min_fit_sessions + _MAX_SESSIONS_TO_MONTH_START
+    return max(cfg.trend.sma_window, cfg.vix.z_window, cfg.quadrant.vix_window, cfg.quadrant.trend_window, gmm_first_fit)
