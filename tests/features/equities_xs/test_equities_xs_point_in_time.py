@@ -20,7 +20,7 @@ DOLLAR_VOLUME = ("adv_20", "amihud_20")
 
 
 def _after_t_changed(panel: pd.DataFrame, t: pd.Timestamp, seed: int) -> pd.DataFrame:
-    """The panel with every row after t scaled randomly, some dropped, and new sessions appended."""
+    """The panel with every row after t scaled randomly, some dropped, and new sessions (and a new symbol) appended."""
     rng = np.random.default_rng(seed)
     out = panel.copy()
     later = out["date"] > t
@@ -28,7 +28,7 @@ def _after_t_changed(panel: pd.DataFrame, t: pd.Timestamp, seed: int) -> pd.Data
         out.loc[later, column] = out.loc[later, column] * rng.uniform(0.5, 2.0, later.sum())
     out = out.drop(index=out.index[later.to_numpy() & (rng.random(len(out)) < 0.3)])
     extra_dates = session_dates((out["date"].max() + pd.Timedelta(days=1)).strftime("%Y-%m-%d"), 3)
-    extra = pd.concat([bars(s, extra_dates, rng.uniform(10, 20, 3), shares_outstanding=1e4, sector="Energy") for s in ("S0", "S1")])
+    extra = pd.concat([bars(s, extra_dates, rng.uniform(10, 20, 3), shares_outstanding=1e4, sector="Energy") for s in ("S0", "S1", "NEW")])
     return pd.concat([out, extra], ignore_index=True).sample(frac=1.0, random_state=seed)
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
 from scipy.ndimage import maximum_filter1d
 
 from trademl.calendar import all_sessions_index
@@ -46,12 +45,6 @@ class SessionGrid:
         """The rows' values as a symbols x sessions array, `fill` where the panel has no row."""
         out = np.full(self.shape[0] * self.shape[1], fill, dtype=dtype)
         out[self.flat] = np.asarray(values, dtype=dtype)
-        return out.reshape(self.shape)
-
-    def present(self) -> np.ndarray:
-        """Boolean symbols x sessions array: True where the panel has a row."""
-        out = np.zeros(self.shape[0] * self.shape[1], dtype=bool)
-        out[self.flat] = True
         return out.reshape(self.shape)
 
     def gather(self, cells: np.ndarray) -> np.ndarray:
@@ -131,11 +124,6 @@ def _observed(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     filled = x.copy()
     filled[missing] = 0.0
     return ~missing, filled
-
-
-def rolling_count(x: np.ndarray, window: int) -> np.ndarray:
-    """Observed (non-NaN) cells among the last `window` sessions including t."""
-    return _window_sum((~np.isnan(x)).astype(np.int32), window)
 
 
 def rolling_mean(x: np.ndarray, window: int, min_periods: int) -> np.ndarray:
