@@ -7,6 +7,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 3000
 HOST ?= 127.0.0.1
+# numpy asks the kernel for transparent huge pages on large arrays; on VMs like the project's 2-core
+# box that makes first use of fresh memory ~6x slower (benchmarks/README.md, equities_xs). Off by
+# default for every target; `make bench NUMPY_MADVISE_HUGEPAGE=1` measures the other way.
+export NUMPY_MADVISE_HUGEPAGE ?= 0
 
 .PHONY: install install-dev demo ui test bench clean
 
