@@ -12,6 +12,7 @@ as-traded intraday bars of raw/equities_minute.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy.engine import Engine
@@ -35,14 +36,29 @@ def _last_stored(lake: Lake, table: str, until: dt.date) -> dt.date | None:
     return days[-1] if days else None
 
 
-def _unobserved(sessions: list[dt.date], through: dt.date | None, horizon: int, data_end: dt.date | None) -> dict[dt.date, tuple[str, str]]:
-    """The sessions after `through` (the last one whose window is stored), with the reason."""
-    out = {}
+@dataclass(frozen=True)
+class LabelWindow:
+    """Which target sessions a label build can fill: data stored through `data_end` (None: nothing),
+    so sessions up to `through` are `built` and the later ones `not_built` (with their reason)."""
+
+    data_end: dt.date | None
+    built: list[dt.date]
+    not_built: dict[dt.date, tuple[str, str]]
+
+
+def label_window(lake: Lake, table: str, set_name: str, sessions: list[dt.date], known_through: dt.date | None) -> LabelWindow:
+    """The label window of `sessions` given what `table` (the label set's input) stores, or the
+    data known through `known_through` (a point-in-time spot check)."""
+    horizon = label_horizon(set_name)
+    window_end = calendar.next_session(sessions[-1], horizon).date() if horizon else sessions[-1]
+    data_end = _last_stored(lake, table, min(known_through or window_end, window_end))
+    through = complete_through(set_name, data_end) if data_end is not None else None
+    not_built = {}
     for day in sessions:  # one per target session
         if through is None or day > through:
             needs = calendar.next_session(day, horizon).date() if horizon else day
-            out[day] = ("WINDOW_NOT_OBSERVED", f"needs data through {needs}; stored through {data_end or 'nothing'}")
-    return out
+            not_built[day] = ("WINDOW_NOT_OBSERVED", f"needs data through {needs}; stored through {data_end or 'nothing'}")
+    return LabelWindow(data_end, [d for d in sessions if d not in not_built], not_built)
 
 
 def daily_label_layer(set_name: str, lake: Lake) -> LayerBuild:
@@ -52,11 +68,8 @@ def daily_label_layer(set_name: str, lake: Lake) -> LayerBuild:
     settings = layer_settings()
 
     def build(sessions: list[dt.date], known_through: dt.date | None = None) -> BuildOutput:
-        window_end = calendar.next_session(sessions[-1], horizon).date() if horizon else sessions[-1]
-        data_end = _last_stored(lake, CURATED, min(known_through or window_end, window_end))
-        through = complete_through(set_name, data_end) if data_end is not None else None
-        not_built = _unobserved(sessions, through, horizon, data_end)
-        built = [d for d in sessions if d not in not_built]
+        window = label_window(lake, CURATED, set_name, sessions, known_through)
+        data_end, built, not_built = window.data_end, window.built, window.not_built
         if not built:
             return BuildOutput(frame=pd.DataFrame(columns=spec.schema.names), not_built=not_built)
         prices = read_adjusted(lake, lake.partitions(CURATED)[0], data_end, asof=data_end, convention=settings.price_convention)
@@ -86,11 +99,8 @@ def sigma_label_layer(lake: Lake, set_name: str = "sigma") -> LayerBuild:
     settings = layer_settings()
 
     def build(sessions: list[dt.date], known_through: dt.date | None = None) -> BuildOutput:
-        window_end = calendar.next_session(sessions[-1], horizon).date() if horizon else sessions[-1]
-        data_end = _last_stored(lake, MINUTE, min(known_through or window_end, window_end))
-        through = complete_through(set_name, data_end) if data_end is not None else None
-        not_built = _unobserved(sessions, through, horizon, data_end)
-        built = [d for d in sessions if d not in not_built]
+        window = label_window(lake, MINUTE, set_name, sessions, known_through)
+        data_end, built, not_built = window.data_end, window.built, window.not_built
         if not built:
             return BuildOutput(frame=pd.DataFrame(columns=spec.schema.names), not_built=not_built)
         bars = lake.read(MINUTE, built[0], data_end, columns=["symbol", "ts", "open", "high", "low", "close"], order="symbol").to_pandas()

@@ -18,20 +18,9 @@ from trademl import calendar
 from trademl.data.connectors.synthetic.config import SyntheticConfig
 from trademl.data.connectors.synthetic.streams import Stream, generator
 from trademl.data.connectors.synthetic.timeline import Timeline
+from trademl.schemas import GICS_SECTORS
 
-SECTORS: tuple[str, ...] = (
-    "Communication Services",
-    "Consumer Discretionary",
-    "Consumer Staples",
-    "Energy",
-    "Financials",
-    "Health Care",
-    "Industrials",
-    "Information Technology",
-    "Materials",
-    "Real Estate",
-    "Utilities",
-)
+SECTORS: tuple[str, ...] = GICS_SECTORS  # one sector list: the schema's (features/equities_xs dummies)
 DELIST_REASONS: tuple[str, ...] = ("ACQUIRED", "BANKRUPTCY", "DEREGISTERED")
 _N_TRAITS = 18
 _DAYS_PER_YEAR = 365.25
