@@ -60,9 +60,11 @@ def test_audit_past_the_latest_completed_session_is_rejected(node):
 
 
 def test_synthetic_market_never_produces_a_session_that_has_not_closed():
-    latest = calendar.latest_completed_session()
+    config = SyntheticConfig(n_symbols=5)
+    # the market publishes a session `publication_lag_minutes` after its close, not at the close itself
+    latest = calendar.latest_completed_session(lag_minutes=config.publication_lag_minutes)
     start, end = calendar.previous_session(latest, 2).date(), calendar.next_session(latest, 4).date()
-    result = SyntheticConnector(SyntheticConfig(n_symbols=5)).fetch(FetchRequest("equities_eod", start, end))
+    result = SyntheticConnector(config).fetch(FetchRequest("equities_eod", start, end))
     dates = pd.to_datetime(result.to_pandas()["date"]).dt.date
     assert dates.max() == latest and dates.min() == start
     unhappened = [d.date().isoformat() for d in calendar.sessions(calendar.next_session(latest), end)]
