@@ -122,8 +122,8 @@ def test_a_range_is_trimmed_to_its_first_and_last_session():
 def test_group_reference_resolves_to_the_reference_assets(node):
     keys = resolve_selection(build_definitions("synthetic"), "group:reference")
     assert [k.to_user_string() for k in keys] == [
-        "reference/calendars", "reference/corp_actions", "reference/delistings",
-        "reference/index_membership", "reference/tick_size_regime", "reference/universe",
+        "reference/calendars", "reference/corp_actions", "reference/delistings", "reference/earnings_calendar",
+        "reference/index_membership", "reference/shares_outstanding", "reference/tick_size_regime", "reference/universe",
     ]
 
 
@@ -140,7 +140,7 @@ def test_keys_and_groups_resolve_in_the_order_given_each_once(node):
     keys = resolve_selection(build_definitions("synthetic"), "reference/universe, group:reference,raw/equities_bars")
     names = [k.to_user_string() for k in keys]
     assert names[0] == "reference/universe" and names[-1] == "raw/equities_bars"
-    assert len(names) == len(set(names)) == 7
+    assert len(names) == len(set(names)) == 9  # the 8 reference assets and the bars
 
 
 def test_materialize_job_selects_every_asset_of_the_data_layer_groups(node):
