@@ -2,13 +2,16 @@
 
 The values of a session t must be those computed on prices adjusted as known at t (a split after
 t must not change an SMA at t). Recomputing the set once per adjustment anchor would be slow, so
-the set is computed once on prices adjusted as of the symbol's last stored session and each value
-is then re-anchored by the indicator's declared scale degrees (`Indicator.price_degree`,
-`volume_degree`): with M = div_factor / split_factor and S = split_factor from the curated rows,
-the as-of-t price of every bar <= t is the as-of-last price times M(t)/M(last) and the as-of-t
-volume the as-of-last volume times S(t)/S(last), so a homogeneous output scales by
-(M(t)/M(last))**price_degree * (S(t)/S(last))**volume_degree. Exact for every builtin
-(tests/features/indicators/test_scale_degrees.py).
+the set is computed once on prices expressed in the terms of each symbol's FIRST stored session
+and each value is then re-anchored by the indicator's declared scale degrees
+(`Indicator.price_degree`, `volume_degree`): with M = div_factor / split_factor and S =
+split_factor from the curated rows, the as-of-t price of every bar <= t is the first-session-terms
+price times M(t)/M(first) and the as-of-t volume that volume times S(t)/S(first), so a homogeneous
+output scales by (M(t)/M(first))**price_degree * (S(t)/S(first))**volume_degree (exact for every
+builtin: tests/features/indicators/test_scale_degrees.py). Anchoring on the first session, not the
+last, means the inputs of bar r never depend on later data, so a build on data truncated at t sees
+bit-identical inputs (a later anchor would rescale them and could flip exact ties, e.g. ADX's
++DM/-DM comparison, in the last bit).
 
 Recursive indicators (EMA, Wilder's RSI/ATR/ADX, OBV) depend on where their history starts, so
 tables are built from a fixed origin: the first stored curated session (see
@@ -78,16 +81,16 @@ def anchored_indicator_values(
     rows = curated.sort_values(["symbol", "date"], kind="stable").reset_index(drop=True)
     split = rows["split_factor"].to_numpy(dtype=float)
     mult = rows[factor_col].to_numpy(dtype=float) / split
-    last = rows.groupby("symbol", sort=False)
-    mult_last = last[factor_col].transform("last").to_numpy(dtype=float) / last["split_factor"].transform("last").to_numpy(dtype=float)
-    split_last = last["split_factor"].transform("last").to_numpy(dtype=float)
-    to_last = mult_last / mult  # as-of-last price = as-traded price x this
+    first = rows.groupby("symbol", sort=False)
+    split_first = first["split_factor"].transform("first").to_numpy(dtype=float)
+    mult_first = first[factor_col].transform("first").to_numpy(dtype=float) / split_first
+    to_first = mult_first / mult  # first-session-terms price = as-traded price x this (1.0 until an event)
     panel = pd.DataFrame(
         {
             "symbol": rows["symbol"].to_numpy(),
             "ts": close_stamps(rows["date"]).to_numpy(),
-            **{c: rows[c].to_numpy(dtype=float) * to_last for c in ("open", "high", "low", "close")},
-            "volume": rows["volume"].to_numpy(dtype=float) * (split_last / split),
+            **{c: rows[c].to_numpy(dtype=float) * to_first for c in ("open", "high", "low", "close")},
+            "volume": rows["volume"].to_numpy(dtype=float) * (split_first / split),
         }
     )
     indicators = indicator_set.build()
@@ -95,7 +98,7 @@ def anchored_indicator_values(
     if undeclared:
         raise ValueError(f"indicator set {indicator_set.name!r}: {undeclared} declare no price_degree, so they cannot be re-anchored")
     values = compute_indicator_set(panel, indicators)
-    price_anchor, volume_anchor = mult / mult_last, split / split_last
+    price_anchor, volume_anchor = mult / mult_first, split / split_first
     out = pd.DataFrame({"symbol": rows["symbol"].to_numpy(), "date": pd.to_datetime(rows["date"]).dt.date.to_numpy()})
     for indicator in indicators:  # one iteration per indicator of the set
         scale = price_anchor ** indicator.price_degree * volume_anchor ** indicator.volume_degree
