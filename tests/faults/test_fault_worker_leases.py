@@ -30,8 +30,9 @@ from trademl.config import REPO_ROOT, settings
 TRADEML = Path(sys.executable).with_name("trademl")
 TTL_SECONDS = 20  # long enough for a second `trademl backfill run` to start (~5 s) before the lease expires
 HEARTBEAT_SECONDS = 1
-# 125 minute sessions of 6 symbols: the run takes well over the few seconds the test watches it live.
-GAP = {"dataset": "equities_minute", "symbol": None, "start_date": "2024-07-01", "end_date": "2025-01-01", "kind": "GAP"}
+# 375 minute sessions of 6 symbols: the run takes well over the few seconds the test watches it live
+# (125 sessions were done within those seconds once numpy stopped asking for huge pages).
+GAP = {"dataset": "equities_minute", "symbol": None, "start_date": "2023-07-03", "end_date": "2025-01-01", "kind": "GAP"}
 
 
 @dataclass
@@ -129,14 +130,14 @@ def test_backfill_run_after_the_kill_names_the_leased_task_with_owner_and_expiry
     expires = backfill.get_task(control.make_engine(f"sqlite:///{killed.root / 'data_layer' / 'control' / 'node.sqlite'}"),
                                 killed.task_id).lease_expires_at
     assert "1 task(s) LEASED by other workers" in out
-    assert f"#{killed.task_id} GAP equities_minute [2024-07-01, 2025-01-01) * held by {killed.owner} until " in out
+    assert f"#{killed.task_id} GAP equities_minute [{GAP['start_date']}, {GAP['end_date']}) * held by {killed.owner} until " in out
     assert expires.strftime("%Y-%m-%dT%H:%M:%SZ") in out
     assert "0 task(s) leased" in out  # it did not take the task over while the lease was live
 
 
 def test_status_reports_the_lease_with_owner_and_expiry(killed):
     assert killed.status_text.returncode == 0
-    assert f"LEASED #{killed.task_id} GAP equities_minute [2024-07-01, 2025-01-01) * held by {killed.owner} until " in killed.status_text.stdout
+    assert f"LEASED #{killed.task_id} GAP equities_minute [{GAP['start_date']}, {GAP['end_date']}) * held by {killed.owner} until " in killed.status_text.stdout
     payload = json.loads(killed.status_json.stdout)
     (lease,) = payload["leases"]
     assert (lease["id"], lease["owner"], lease["kind"], lease["dataset"]) == (killed.task_id, killed.owner, "GAP", "equities_minute")
@@ -151,7 +152,7 @@ def test_after_the_short_ttl_the_task_is_run_again_and_completes(killed):
     time.sleep(max(0.0, (expires - dt.datetime.now(dt.timezone.utc)).total_seconds()) + 0.5)
     rerun = _trademl(killed.env, "backfill", "run", timeout=300)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
-    assert f"#{killed.task_id} GAP equities_minute [2024-07-01, 2025-01-01) * -> DONE" in rerun.stdout
+    assert f"#{killed.task_id} GAP equities_minute [{GAP['start_date']}, {GAP['end_date']}) * -> DONE" in rerun.stdout
     task = backfill.get_task(engine, killed.task_id)
     assert (task.status, task.attempts) == ("DONE", 0)  # an expired lease costs no attempt
     assert control.queue_counts(engine)["LEASED"] == 0
