@@ -54,14 +54,15 @@ def ui(node, tmp_path):
         log.close()
 
 
-def test_asset_graph_shows_raw_assets_and_their_check_result(ui):
+def test_asset_graph_shows_raw_assets_their_downstream_layers_and_their_check_result(ui):
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            # tall enough for the raw group and the derived layers' group nodes below it
+            page = browser.new_page(viewport={"width": 1400, "height": 1800})
             page.goto(f"{ui}/asset-groups/raw", wait_until="domcontentloaded", timeout=90_000)
             skip = page.get_by_role("button", name="Skip")  # the community sign-up dialog of a fresh instance
             try:
@@ -73,7 +74,9 @@ def test_asset_graph_shows_raw_assets_and_their_check_result(ui):
             page.get_by_text("raw", exact=True).last.dblclick()
             for name in ("equities_bars", "equities_minute", "options_nbbo", "macros_fred"):
                 page.get_by_text(name, exact=True).first.wait_for(timeout=90_000)
-            page.get_by_text("1 / 1 Passed").first.wait_for(timeout=30_000)  # equities_bars' qc_coverage check
+            # the lineage goes on from raw into the derived layers (collapsed group nodes beside it)
+            for group in ("curated", "features", "labels"):
+                page.get_by_text(group, exact=True).last.wait_for(timeout=30_000)
             page.goto(f"{ui}/assets/raw/equities_bars?view=checks", wait_until="domcontentloaded", timeout=90_000)
             page.get_by_text("qc_coverage").first.wait_for(timeout=90_000)
             page.get_by_text("Passed").first.wait_for(timeout=90_000)
