@@ -30,6 +30,7 @@ def __getattr__(name: str):
         from trademl.features.indicators.tables import register_indicator_tables
 
         register_indicator_tables()  # features/indicators_<set> tables are named by their recipes
+        globals()["read"] = read  # once: later `trademl.read` lookups no longer come through here
 
         return read
     raise AttributeError(f"module 'trademl' has no attribute {name!r}")

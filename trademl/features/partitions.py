@@ -38,8 +38,7 @@ def curated_rows(lake: Lake, end: dt.date, *, start: dt.date | None = None, conv
     """Stored curated rows (as-traded OHLCV + split and `convention` dividend factors) in [start, end]
     (start None = from the first stored session), sorted by symbol then date."""
     columns = ["symbol", "date", "open", "high", "low", "close", "volume", "split_factor", f"div_factor_{convention}"]
-    rows = lake.read(CURATED, start=start, end=end, columns=columns, order="symbol").to_pandas()
-    return rows
+    return lake.read(CURATED, start=start, end=end, columns=columns, order="symbol").to_pandas()
 
 
 def eligible_coverage(frame: pd.DataFrame, universe: pd.DataFrame, sessions: list[dt.date]) -> BuildOutput:
