@@ -16,6 +16,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from trademl import calendar
 from trademl.reports.files import write_if_changed
@@ -82,7 +83,9 @@ def coverage_heatmap(matrix: pd.DataFrame, path: str | os.PathLike[str], *, size
     ticks = np.unique(np.linspace(0, n - 1, num=min(n, 8)).round().astype(int))
     ax.set_xticks(ticks, [str(matrix.index[i]) for i in ticks], rotation=30, ha="right", fontsize=8)
     ax.set_title("Coverage by session: GREEN / AMBER / RED")
-    fig.subplots_adjust(left=0.25, bottom=0.2)
+    handles = [Patch(facecolor=fill, label=name) for name, fill in zip(COLOR_CODES, COLOR_FILL)]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    fig.subplots_adjust(left=0.25, right=0.88, bottom=0.2)
     return _save(fig, path, size)
 
 
