@@ -21,7 +21,7 @@ ASOF = D[-1]
 CURATED = "curated/equities_ohlcv_adj"
 SETTINGS = DailyReportSettings(
     risk_window_sessions=5, health_window_sessions=3, coverage_plot_sessions=5, ic_rolling_sessions=2,
-    plot=PlotSize(width_px=300, height_px=200, dpi=50),
+    plot=PlotSize(width_px=300, height_px=200, dpi=50), tables=(CURATED,),
 )
 RETURNS = pd.Series([0.01, -0.02, 0.005, 0.03, -0.01], index=D)
 TARGETS = pd.DataFrame({
@@ -47,8 +47,8 @@ def engine(tmp_path_factory):
 
 def _report(engine, out_dir: Path, *, targets=TARGETS, returns=RETURNS, ic=IC) -> tuple[str, str]:
     return daily_report(
-        ASOF, targets=targets, backtest_returns=returns, ic_series=ic, ledger_engine=engine, tables=[CURATED],
-        out_dir=out_dir, model_version="7", settings=SETTINGS,
+        ASOF, targets=targets, backtest_returns=returns, ic_series=ic, ledger_engine=engine, out_dir=out_dir,
+        model_version="7", settings=SETTINGS,  # the tables of SETTINGS: curated prices
     )
 
 

@@ -79,17 +79,25 @@ def test_the_shipped_report_settings_parse():
     cfg = daily_report_settings()
     assert (cfg.risk_window_sessions, cfg.health_window_sessions, cfg.ic_rolling_sessions) == (252, 20, 20)
     assert cfg.plot == PlotSize(1000, 600, 100) and cfg.plot.inches == (10.0, 6.0)
+    assert "curated/equities_ohlcv_adj" in cfg.tables and "reference/corp_actions" in cfg.tables
+
+
+def test_an_unknown_report_table_is_refused():
+    doc = {"risk_window_sessions": 5, "health_window_sessions": 20, "coverage_plot_sessions": 60, "ic_rolling_sessions": 20,
+           "plot": {"width_px": 10, "height_px": 10, "dpi": 10}, "tables": ["curated/nope"]}
+    with pytest.raises(ValueError, match="unknown table 'curated/nope'"):
+        DailyReportSettings.from_config(doc)
 
 
 def test_a_window_that_is_not_a_positive_integer_is_refused_by_file_and_field():
     doc = {"risk_window_sessions": 0, "health_window_sessions": 20, "coverage_plot_sessions": 60, "ic_rolling_sessions": 20,
-           "plot": {"width_px": 10, "height_px": 10, "dpi": 10}}
+           "plot": {"width_px": 10, "height_px": 10, "dpi": 10}, "tables": ["raw/equities_bars"]}
     with pytest.raises(ValueError, match=r"configs/reports.yml daily.risk_window_sessions: expected an integer >= 1, got 0"):
         DailyReportSettings.from_config(doc)
 
 
 def test_a_missing_plot_size_field_is_refused_by_name():
     doc = {"risk_window_sessions": 5, "health_window_sessions": 20, "coverage_plot_sessions": 60, "ic_rolling_sessions": 20,
-           "plot": {"width_px": 10, "height_px": 10}}
+           "plot": {"width_px": 10, "height_px": 10}, "tables": ["raw/equities_bars"]}
     with pytest.raises(ValueError, match=r"configs/reports.yml daily.plot.dpi is missing"):
         DailyReportSettings.from_config(doc)

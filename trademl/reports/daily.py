@@ -120,7 +120,9 @@ def _metrics(metrics: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "pnl": {k: _number(pnl[k], f"metrics.pnl.{k}") for k in ("daily", "cumulative")},
         "turnover": _number(metrics["turnover"], "metrics.turnover"),
-        "risk_metrics": {**risk_doc, **{k: _number(risk_doc[k], f"metrics.risk_metrics.{k}") for k in RISK_FIELDS}},
+        "risk_metrics": {
+            **risk_doc, **{k: _number(risk_doc[k], f"metrics.risk_metrics.{k}", allow_nan=True) for k in RISK_FIELDS}
+        },
     }
 
 
@@ -211,7 +213,8 @@ def emit_daily(
     `positions`: rows {symbol, weight, strategy_tag} (weight a signed fraction of capital held over the next
     session; side is derived: LONG > 0, SHORT < 0, FLAT = 0); gross/net exposure are sum |w| and sum w.
     `strategies`: name -> {sharpe, turnover, contribution, model_version, ...}; every position's tag must be one.
-    `metrics`: {pnl: {daily, cumulative}, turnover, risk_metrics: {realized_vol, max_drawdown, var_95, es_95, ...}}.
+    `metrics`: {pnl: {daily, cumulative}, turnover, risk_metrics: {realized_vol, max_drawdown, var_95, es_95, ...}}
+    (a risk metric may be NaN, written as null, when the window is too short for it).
     `data_health`: table -> a `coverage_summary` entry. `plots`: name -> PNG file name already in the report's
     directory. Returns (json_path, md_path).
     """
@@ -277,9 +280,9 @@ def daily_report(
     backtest_returns: pd.Series,
     ic_series: pd.Series,
     ledger_engine: Engine,
-    tables: Sequence[str],
     out_dir: str | os.PathLike[str],
     model_version: str,
+    tables: Sequence[str] | None = None,
     strategy_tag: str = "equities_xs",
     settings: DailyReportSettings | None = None,
 ) -> tuple[str, str]:
@@ -289,7 +292,7 @@ def daily_report(
     turnover against the previous session's); `backtest_returns` the sleeve's daily net returns labelled by
     the session they are realised on (must include `asof`); `ic_series` the OOS IC by scoring session, whose
     IC needs the next session's return, so only sessions before `asof` are used; `tables` the datasets whose
-    coverage is the data health (and the heatmap) over configs/reports.yml's windows. Writes the plots
+    coverage is the data health (and the heatmap) over configs/reports.yml's windows (default: its `tables`). Writes the plots
     equity_drawdown.png, coverage.png and oos_ic.png beside the JSON.
     """
     cfg = settings or daily_report_settings()
@@ -318,7 +321,7 @@ def daily_report(
         "risk_metrics": risk.risk_metrics(returns, day, window_sessions=cfg.risk_window_sessions),
     }
     span = max(cfg.health_window_sessions, cfg.coverage_plot_sessions)
-    matrix = coverage_matrix(ledger_engine, tables, risk.window_start(day, span), day)  # one row per session
+    matrix = coverage_matrix(ledger_engine, cfg.tables if tables is None else tables, risk.window_start(day, span), day)  # one row per session
     health = coverage_summary(matrix.iloc[-cfg.health_window_sessions:])
     report_dir = Path(out_dir) / day.isoformat()
     files = {

@@ -48,16 +48,16 @@ def risk_metrics(net_returns: pd.Series, asof: dt.date, *, window_sessions: int)
 
     VaR_95 = -q where q is the 5 % quantile of the window's returns (numpy's linear interpolation);
     ES_95 = -mean of the window's returns at or below q. max_drawdown is over every return up to `asof`
-    (a positive fraction of the running peak of compounded equity).
+    (a positive fraction of the running peak of compounded equity). With a single return in the window
+    realized_vol is NaN (ddof 1 needs two).
     """
     history = returns_to_date(net_returns, asof)
     first = window_start(asof, window_sessions)
     window = history[history.index >= first].to_numpy(dtype=np.float64)
-    if window.size < 2:
-        raise ValueError(f"risk metrics need at least 2 net returns in {first}..{asof}, got {window.size}")
     q = float(np.quantile(window, 1.0 - VAR_LEVEL))
+    vol = float(window.std(ddof=1) * math.sqrt(PERIODS_PER_YEAR)) if window.size >= 2 else math.nan
     return {
-        "realized_vol": float(window.std(ddof=1) * math.sqrt(PERIODS_PER_YEAR)),
+        "realized_vol": vol,
         "max_drawdown": vm.max_drawdown(history.to_numpy()),
         "var_95": -q,
         "es_95": -float(window[window <= q].mean()),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from trademl.config import config_value, typed_config
+from trademl.schemas import table_spec
 
 
 def _positive_int(value: Any) -> int:
@@ -40,6 +41,7 @@ class DailyReportSettings:
     coverage_plot_sessions: int
     ic_rolling_sessions: int
     plot: PlotSize
+    tables: tuple[str, ...]  # the key datasets of data_health and the coverage heatmap (SSOT table names)
 
     @classmethod
     def from_config(cls, doc: Mapping[str, Any]) -> DailyReportSettings:
@@ -49,6 +51,10 @@ class DailyReportSettings:
         def field(key: str, sub: Mapping[str, Any] = doc, where: str = path) -> int:
             return config_value(sub, key, _positive_int, name=name, path=where)
 
+        tables = doc.get("tables")
+        if not isinstance(tables, list) or not tables or not all(isinstance(t, str) for t in tables):
+            raise ValueError(f"configs/reports.yml daily.tables must be a non-empty list of table names, got {tables!r}")
+        names = tuple(table_spec(t).name for t in tables)  # unknown table: ValueError listing the known ones
         plot = doc.get("plot")
         if not isinstance(plot, Mapping):
             raise ValueError(f"configs/reports.yml daily.plot must be {{width_px, height_px, dpi}}, got {plot!r}")
@@ -58,6 +64,7 @@ class DailyReportSettings:
             coverage_plot_sessions=field("coverage_plot_sessions"),
             ic_rolling_sessions=field("ic_rolling_sessions"),
             plot=PlotSize(*(field(k, plot, "daily.plot") for k in ("width_px", "height_px", "dpi"))),
+            tables=names,
         )
 
 
