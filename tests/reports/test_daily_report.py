@@ -107,6 +107,20 @@ def test_exposures_come_from_the_weights_and_sides_from_their_sign(tmp_path):
     ]
 
 
+def test_a_flat_book_has_no_positions_and_zero_exposure(tmp_path):
+    json_path, md_path = _emit(tmp_path, positions=[])
+    doc = _doc(json_path)
+    assert (doc["positions"], doc["gross_exposure"], doc["net_exposure"]) == ([], 0.0, 0.0)
+    assert "| (none) |" in Path(md_path).read_text()
+
+
+def test_a_non_finite_pnl_is_refused(tmp_path):
+    metrics = {"pnl": {"daily": math.inf, "cumulative": 0.0}, "turnover": 0.0,
+               "risk_metrics": {"realized_vol": 0.1, "max_drawdown": 0.0, "var_95": 0.0, "es_95": 0.0}}
+    with pytest.raises(ValueError, match="metrics.pnl.daily must be finite"):
+        _emit(tmp_path, metrics=metrics)
+
+
 def test_every_number_of_the_markdown_is_a_number_of_the_json(tmp_path):
     json_path, md_path = _emit(tmp_path)
     md, js = Path(md_path).read_text(), Path(json_path).read_text()
