@@ -78,7 +78,14 @@ def runs(engine, name=PROMOTE_PIPELINE):
 
 def test_auto_promotion_is_off_in_local_by_default(monkeypatch):
     monkeypatch.delenv("TRAINING_ENABLE_AUTO_PROMOTE", raising=False)
+    monkeypatch.delenv("TRADEML_ENV", raising=False)
     assert auto_promote_enabled("local") is False
+    assert auto_promote_enabled() is False  # no TRADEML_ENV: local
+
+
+def test_an_unknown_environment_is_an_error(monkeypatch):
+    with pytest.raises(ValueError, match="'staging' is not one of"):
+        auto_promote_enabled("staging")
 
 
 def test_auto_promotion_is_on_in_local_when_the_variable_says_so(monkeypatch):

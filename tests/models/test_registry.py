@@ -79,6 +79,7 @@ def test_training_run_logs_params_metrics_tags_and_the_artifact_directory(store,
     assert run.data.params == {"num_leaves": "31", "cpcv.n_groups": "8", "cpcv.embargo": "10"}
     assert run.data.metrics == {"oos_sharpe_net": 1.3, "pbo": 0.02}
     assert run.data.tags["asof"] == "2025-06-30"
+    assert run.info.run_name == "equities_xs asof 2025-06-30"
     local = registry.download_version(MODEL, ref.version, tmp_path / "dl")
     assert sorted(p.name for p in local.iterdir()) == ["feature_list.json", "model.txt", "model_card.md", "training_cfg.json"]
     assert (local / "model.txt").read_text() == "tree a\n"
@@ -161,6 +162,7 @@ def test_decision_is_recorded_as_version_tags_with_each_failing_bar(store, tmp_p
     assert tags["promotion.value"] == "0.3,0.4"
     assert tags["promotion.threshold"] == "0.05,1.0"
     assert tags["promotion.reason"] == REFUSE.reason
+    assert json.loads(tags["promotion.failed"]) == [["max_pbo", 0.3, 0.05], ["min_sharpe", 0.4, 1.0]]
     assert tags["promotion.decided_at"].endswith("+00:00")
 
 

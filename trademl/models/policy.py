@@ -11,6 +11,10 @@ policy and with the champion's. "Beats the champion" is only decided between two
 the same CPCV paths and cost model: each metrics dict carries the strings `cpcv_signature` and
 `cost_signature` (`evaluation_signature` of the CPCV split settings + session window + universe,
 and of the cost-model settings); when they differ or are missing, the decision refuses and says so.
+
+Bar names a decision can fail with: green_required, min_sharpe, max_drawdown, min_dsr_margin,
+max_pbo, same_cpcv_paths, same_cost_model, must_beat_champion, shadow_trading (here) and
+auto_promote, policy (added by trademl.models.promotion).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from trademl.config import config_value, load_config, settings
+from trademl.config import ENVIRONMENTS, config_value, load_config, settings
 from trademl.data import control
 from trademl.models import registry
 from trademl.models.policy import Policy, PolicyError, PromotionDecision, decide_promotion, load_policy
@@ -54,7 +54,10 @@ def boolean(value: Any) -> bool:
 
 def training_switches(env: str | None = None) -> TrainingSwitches:
     """The switches of environment `env` (default TRADEML_ENV, else local), before the env-var overrides."""
-    return TrainingSwitches.from_config(load_config("training", env=env or settings().env))
+    env = env or settings().env
+    if env not in ENVIRONMENTS:
+        raise ValueError(f"environment {env!r} is not one of {ENVIRONMENTS}")
+    return TrainingSwitches.from_config(load_config("training", env=env))
 
 
 def _flag(var: str) -> bool | None:

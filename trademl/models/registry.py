@@ -175,7 +175,8 @@ def log_training_run(
         raise ValueError(f"metrics must be numbers; not numeric: {', '.join(bad)} (put strings in tags)")
     c = client()
     clean_tags = safe_values(tags)
-    run = c.create_run(_experiment_id(c, experiment or model_name), tags=clean_tags)
+    run_name = f"{model_name} asof {clean_tags['asof']}" if "asof" in clean_tags else None
+    run = c.create_run(_experiment_id(c, experiment or model_name), tags=clean_tags, run_name=run_name)
     run_id = run.info.run_id
     try:
         now_ms = int(time.time() * 1000)
@@ -247,8 +248,8 @@ def _now() -> str:
 
 def record_decision(model_name: str, version: str | int, decision: PromotionDecision) -> None:
     """The decision as tags on the version: promotion.decision (promoted/refused), .failed_bar, .value,
-    .threshold (comma-separated, one per failing bar, in order; "none" when every bar passed), .reason,
-    .decided_at (UTC ISO 8601)."""
+    .threshold (comma-separated, one per failing bar, in order; "none" when every bar passed), .failed
+    (the same as a JSON list of [bar, value, threshold]), .reason, .decided_at (UTC ISO 8601)."""
     c = client()
     failed = decision.failed
     tags = {
@@ -256,6 +257,7 @@ def record_decision(model_name: str, version: str | int, decision: PromotionDeci
         "failed_bar": ",".join(bar for bar, _, _ in failed) or "none",
         "value": ",".join(str(v) for _, v, _ in failed) or "none",
         "threshold": ",".join(str(t) for _, _, t in failed) or "none",
+        "failed": json.dumps([[bar, value, threshold] for bar, value, threshold in failed], default=str),
         "reason": decision.reason,
         "decided_at": _now(),
     }
