@@ -253,6 +253,18 @@ def test_rollback_champion_restores_the_previous_one_and_records_the_run(engine,
     assert json.loads(json.dumps(row["metrics_json"])) == {"restored_version": first.version}
 
 
+def test_a_rolled_back_challenger_is_not_promoted_again(engine, tmp_path, auto_on):
+    first = train(tmp_path, "a", sharpe=1.4)
+    promote_if_beat_champion(MODEL, green_ok=True, control_engine=engine)
+    second = train(tmp_path, "b", sharpe=1.6)
+    promote_if_beat_champion(MODEL, green_ok=True, control_engine=engine)
+    rollback_champion(MODEL, control_engine=engine)
+    assert registry.challenger(MODEL) == second
+    decision = promote_if_beat_champion(MODEL, green_ok=True, control_engine=engine)
+    assert not decision.promote and decision.failed_bars == ["rolled_back"]
+    assert registry.champion(MODEL) == first
+
+
 def test_a_failed_rollback_is_recorded_as_failed(engine, tmp_path, auto_on):
     train(tmp_path, "a")
     promote_if_beat_champion(MODEL, green_ok=True, control_engine=engine)

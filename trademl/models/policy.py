@@ -14,7 +14,7 @@ and of the cost-model settings); when they differ or are missing, the decision r
 
 Bar names a decision can fail with: green_required, min_sharpe, max_drawdown, min_dsr_margin,
 max_pbo, same_cpcv_paths, same_cost_model, must_beat_champion, shadow_trading (here) and
-auto_promote, policy (added by trademl.models.promotion).
+auto_promote, policy, rolled_back (added by trademl.models.promotion).
 """
 
 from __future__ import annotations

@@ -122,8 +122,9 @@ def promote_if_beat_champion(
     validated policy file (missing or malformed: refused, bar `policy`). `champion_metrics`: the
     champion re-evaluated on the challenger's CPCV paths, default its version's logged metrics.
     `manual`: a person asked (`trademl promote`), so the auto-promotion switch does not apply; every
-    bar still does. Without a challenger, or when it already is the champion, nothing is recorded
-    in MLflow and the decision does not promote.
+    bar still does. Without a challenger, when it already is the champion, or when it was rolled
+    back from champion before (so a rollback sticks), the decision does not promote and nothing new
+    is recorded in MLflow (the pipeline_runs row is).
     """
     engine = control_engine or control.control_engine()
     env = env or settings().env
@@ -156,6 +157,11 @@ def _decide(
     if champion is not None and champion.version == challenger.version:
         return PromotionDecision(False, [], f"{model_name} v{challenger.version} already is the champion: nothing to promote",
                                  challenger.version, champion_version)
+    rolled_back = registry.version_tags(model_name, challenger.version).get(registry.ROLLED_BACK_TAG)
+    if rolled_back:
+        return PromotionDecision(False, [("rolled_back", rolled_back, "never rolled back")],
+                                 f"refused: {model_name} v{challenger.version} was rolled back at {rolled_back}; "
+                                 "it is not promoted again (train a new challenger)", challenger.version, champion_version)
     if policy is None:
         try:
             policy = load_policy(model_name)

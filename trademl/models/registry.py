@@ -33,6 +33,7 @@ from trademl.models.policy import COST_SIGNATURE_KEY, CPCV_SIGNATURE_KEY, Promot
 
 CHAMPION, CHALLENGER = "champion", "challenger"
 HISTORY_TAG = "champion_history"
+ROLLED_BACK_TAG = "promotion.rolled_back_at"  # on a version a rollback demoted
 MODEL_ARTIFACT_PATH = "model"  # the artifact directory's place inside the run
 DECISION_PREFIX = "promotion."
 SIGNATURE_KEYS = (CPCV_SIGNATURE_KEY, COST_SIGNATURE_KEY)
@@ -296,7 +297,7 @@ def rollback(model_name: str) -> ModelVersionRef:
     c.set_registered_model_tag(model_name, HISTORY_TAG, json.dumps(history))
     c.set_registered_model_alias(model_name, CHAMPION, previous)
     if current is not None:
-        c.set_model_version_tag(model_name, current.version, DECISION_PREFIX + "rolled_back_at", _now())
+        c.set_model_version_tag(model_name, current.version, ROLLED_BACK_TAG, _now())
     return ModelVersionRef(run_id=mv.run_id, version=previous)
 
 
