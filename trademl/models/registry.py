@@ -7,7 +7,8 @@ A training run logs its params, metrics, tags and the whole artifact directory (
 `set_champion` moves the `champion` alias and appends the version to the registered model's
 `champion_history` tag (a JSON list of versions, oldest first), so `rollback` can restore the
 previous champion; every version keeps its own tags. Promotion decisions are tags on the version
-(`promotion.decision`, `.failed_bar`, `.value`, `.threshold`, `.reason`, `.decided_at`).
+(`promotion.decision`, `.failed_bar`, `.value`, `.threshold`, `.failed`, `.reason`, `.decided_at`;
+`promotion.promoted_at` / `promotion.rolled_back_at` when the alias moves).
 Params and tags are scrubbed of secrets before logging (`safe_values`).
 """
 
@@ -25,7 +26,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from trademl.config import settings
 from trademl.data.http.secrets import MASK, scrub
@@ -36,6 +37,9 @@ HISTORY_TAG = "champion_history"
 ROLLED_BACK_TAG = "promotion.rolled_back_at"  # on a version a rollback demoted
 MODEL_ARTIFACT_PATH = "model"  # the artifact directory's place inside the run
 DECISION_PREFIX = "promotion."
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
+
 SIGNATURE_KEYS = (CPCV_SIGNATURE_KEY, COST_SIGNATURE_KEY)
 _MAX_TAG = 5000  # MLflow's limit on a model version tag value
 _SECRET_NAME_RE = re.compile(r"(?i)(password|passwd|secret|token|api[_-]?key|apikey|credential|private[_-]?key|access[_-]?key)")
@@ -51,7 +55,6 @@ def quiet_mlflow() -> None:
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     importlib.import_module("mlflow")  # configures its loggers on import: the levels below must come after
-
     for name in ("mlflow", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
@@ -83,7 +86,7 @@ def artifact_root(uri: str | None = None) -> Path | None:
     return None if db is None else db.parent / "artifacts"
 
 
-def client() -> Any:
+def client() -> MlflowClient:
     """An MlflowClient on `tracking_uri()` (MLflow quietened first)."""
     quiet_mlflow()
     from mlflow.tracking import MlflowClient
@@ -100,9 +103,9 @@ class ModelVersionRef:
 
 
 def _secret_env_values() -> list[str]:
-    return sorted(
-        (v for k, v in os.environ.items() if _SECRET_NAME_RE.search(k) and v and len(v) >= 4), key=len, reverse=True
-    )
+    """Values of credential-named environment variables, longest first; short values (< 8 chars, e.g.
+    TOKENIZERS_PARALLELISM=false) are skipped so common words in params are not masked."""
+    return sorted((v for k, v in os.environ.items() if _SECRET_NAME_RE.search(k) and len(v) >= 8), key=len, reverse=True)
 
 
 def safe_values(values: Mapping[str, Any]) -> dict[str, str]:
@@ -133,7 +136,7 @@ def safe_values(values: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def _experiment_id(c: Any, name: str) -> str:
+def _experiment_id(c: MlflowClient, name: str) -> str:
     exp = c.get_experiment_by_name(name)
     if exp is not None:
         return exp.experiment_id
@@ -142,7 +145,7 @@ def _experiment_id(c: Any, name: str) -> str:
     return c.create_experiment(name, artifact_location=location)
 
 
-def _ensure_registered_model(c: Any, model_name: str) -> None:
+def _ensure_registered_model(c: MlflowClient, model_name: str) -> None:
     from mlflow.exceptions import MlflowException
 
     try:
@@ -302,13 +305,13 @@ def rollback(model_name: str) -> ModelVersionRef:
 
 
 def download_version(model_name: str, version: str | int, dst: str | Path) -> Path:
-    """The version's artifact directory (model.txt, model.onnx, feature_list.json, ...) copied into `dst`."""
+    """Copy the version's artifact directory (model.txt, model.onnx, feature_list.json, ...) into `dst`;
+    returns the local copy, `dst/model` (what `trademl.models.equities_xs.load_model` reads)."""
     c = client()
     mv = c.get_model_version(model_name, str(version))
     dst = Path(dst)
     dst.mkdir(parents=True, exist_ok=True)
-    local = Path(c.download_artifacts(mv.run_id, MODEL_ARTIFACT_PATH, str(dst)))
-    return local
+    return Path(c.download_artifacts(mv.run_id, MODEL_ARTIFACT_PATH, str(dst)))
 
 
 def server_command(*, host: str = "127.0.0.1", port: int = 5000, uri: str | None = None) -> list[str]:
