@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from trademl.config import ENVIRONMENTS, config_value, load_config, settings
 from trademl.data import control
+from trademl.data.http.secrets import scrub
 from trademl.models import registry
 from trademl.models.policy import Policy, PolicyError, PromotionDecision, decide_promotion, load_policy
 
@@ -133,7 +134,7 @@ def promote_if_beat_champion(
         decision = _decide(model_name, green_ok=green_ok, env=env, policy=policy, champion_metrics=champion_metrics,
                            shadow_check=shadow_check, manual=manual)
     except Exception as exc:
-        control.finish_pipeline_run(engine, run_id, "FAILED", {"error": f"{type(exc).__name__}: {exc}"})
+        control.finish_pipeline_run(engine, run_id, "FAILED", {"error": scrub(f"{type(exc).__name__}: {exc}")})
         raise
     artifact = None if decision.challenger_version is None else f"models:/{model_name}/{decision.challenger_version}"
     control.finish_pipeline_run(engine, run_id, "SUCCEEDED", _decision_record(decision), artifact)
@@ -193,7 +194,7 @@ def rollback_champion(model_name: str, *, control_engine: Engine | None = None) 
     try:
         restored = registry.rollback(model_name)
     except Exception as exc:
-        control.finish_pipeline_run(engine, run_id, "FAILED", {"error": f"{type(exc).__name__}: {exc}"})
+        control.finish_pipeline_run(engine, run_id, "FAILED", {"error": scrub(f"{type(exc).__name__}: {exc}")})
         raise
     control.finish_pipeline_run(engine, run_id, "SUCCEEDED", {"restored_version": restored.version},
                                 f"models:/{model_name}/{restored.version}")
