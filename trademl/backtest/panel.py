@@ -2,9 +2,8 @@
 
 Built from curated/equities_ohlcv_adj rows (as traded + point-in-time factors). Rows are XNYS sessions
 (datetime.date, ascending) from the first to the last curated date, so "20 sessions back" is 20 sessions,
-and a session a symbol did not trade is NaN. Returns are close-to-close simple returns of the adjusted close;
-the ratio of two adjusted closes does not depend on the as-of of the adjustment, so returns[t] uses nothing
-after t. Every rolling estimate at t uses sessions <= t only.
+and a session a symbol did not trade is NaN. Every value at t is "adjusted as of t" and every rolling
+estimate at t uses sessions <= t only, so rows after t never change the panel at t.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from trademl import calendar
-from trademl.curate import adjust_from_factors
+from trademl.curate import div_factor_column
 
 __all__ = ["MarketPanel", "market_panel"]
 
@@ -26,9 +25,10 @@ CURATED_INPUT_COLUMNS: tuple[str, ...] = ("date", "symbol", "open", "high", "low
 class MarketPanel:
     """Wide frames sharing one index (session dates, ascending, unique) and one column set (symbols).
 
-    close: adjusted close (currency); returns: simple close-to-close, returns[t] = close[t] / close[t-1] - 1
-    (a delisting return is booked on the session after the last trade); adv: mean volume over the window
-    (split-adjusted shares); sigma_daily: std of daily returns over the window (decimal, ddof 1);
+    close: the close adjusted as of its own session, i.e. as traded (currency), so no value at t moves when
+    a later corporate action arrives; returns: simple close-to-close, returns[t] = close[t] / close[t-1] - 1
+    total returns with splits and dividends (a delisting return is booked on the session after the last
+    trade); adv: mean volume over the window in shares as of t (earlier volumes adjusted for splits up to t); sigma_daily: std of daily returns over the window (decimal, ddof 1);
     spread: effective spread in currency per share.
     """
 
@@ -74,20 +74,29 @@ def market_panel(
         raise ValueError(f"curated rows lack column(s) {missing}")
     if len(curated_long) == 0:
         raise ValueError("curated rows are empty")
-    adjusted = adjust_from_factors(curated_long, convention=convention)
-    adjusted["date"] = pd.to_datetime(adjusted["date"]).dt.date
-    if adjusted.duplicated(["symbol", "date"]).any():
+    div = div_factor_column(convention)
+    if div not in curated_long.columns:
+        raise ValueError(f"curated rows lack column {div!r} of the {convention!r} dividend convention")
+    rows = curated_long.assign(date=pd.to_datetime(curated_long["date"]).dt.date, symbol=curated_long["symbol"].astype(str))
+    if rows.duplicated(["symbol", "date"]).any():
         raise ValueError("curated rows have more than one row per (symbol, date)")
-    session_index = calendar.sessions(min(adjusted["date"]), max(adjusted["date"]))
+    session_index = calendar.sessions(min(rows["date"]), max(rows["date"]))
     dates = pd.Index([d.date() for d in session_index], name="date")
-    wide = adjusted.pivot(index="date", columns="symbol", values=["adj_close", "adj_volume"])
-    close = wide["adj_close"].reindex(dates).astype(np.float64)
-    volume = wide["adj_volume"].reindex(dates).astype(np.float64)
-    close.columns.name = volume.columns.name = "symbol"
-    returns = close / close.shift(1) - 1.0
-    if "delisting_return" in adjusted.columns:
-        returns = _book_delistings(returns, adjusted)
-    adv = volume.rolling(window, min_periods=window).mean()
+
+    def wide(column: str) -> pd.DataFrame:
+        out = rows.pivot(index="date", columns="symbol", values=column).reindex(dates).astype(np.float64)
+        out.columns.name = "symbol"
+        return out
+
+    close, volume, split, dividend = wide("close"), wide("volume"), wide("split_factor"), wide(div)
+    # Adjusted as of t, the close at t is the as-traded close; the total-return price close * split / div
+    # (up to a constant per symbol) gives the returns, whatever the as-of.
+    total_return_price = close * split / dividend
+    returns = total_return_price / total_return_price.shift(1) - 1.0
+    if "delisting_return" in rows.columns:
+        returns = _book_delistings(returns, rows)
+    # Volumes adjusted as of t for the splits up to t: volume[s] * split[t] / split[s].
+    adv = (volume / split).rolling(window, min_periods=window).mean() * split
     sigma = returns.rolling(window, min_periods=window).std(ddof=1)
     spread = close * (spread_bps * 1e-4)
     return MarketPanel(close=close, returns=returns, adv=adv, sigma_daily=sigma, spread=spread)
