@@ -191,3 +191,12 @@ def test_strategy_returns_backtests_the_targets_of_the_injected_portfolio():
     out = strategy_returns(scores, market, "cfg", FREE, targets_fn=targets_fn)
     assert out.tolist() == pytest.approx([0.0, 0.05])
     assert seen["returns"] is market.returns and seen["cfg"] == "cfg"
+
+
+def test_costs_are_cash_costs_over_the_previous_close_equity():
+    result = run_backtest(long_short_targets(), small_panel(spread=0.05), CostModel(0.005, 1.0, 1.0), capital=1e5)
+    previous = np.concatenate([[1e5], result.equity.to_numpy()[:-1]])
+    assert result.costs.to_numpy() == pytest.approx(result.costs_cash.to_numpy() / previous, rel=1e-12)
+    # the first trade is sized on the starting capital: 500 shares of A at 100, 1,000 of B at 50
+    first = CostModel(0.005, 1.0, 1.0).estimate([500, -1000], [100.0, 50.0], 1e6, 0.02, 0.05)["cost"].sum()
+    assert result.costs_cash.iloc[0] == pytest.approx(first, rel=1e-12)

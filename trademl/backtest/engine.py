@@ -11,7 +11,7 @@ each session. Per session t, as fractions of the previous close's equity E[t-1]:
 
 The span is the first target session through the session after the last one (the last targets' holding
 period). No Python loop over sessions or symbols: everything is array algebra over the session x symbol
-panel; the only loop is the fixed point of equity <-> square-root impact (a handful of vectorised passes).
+panel; the only loop is the fixed point of equity <-> square-root impact, over per-session scalars.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ __all__ = ["PERIODS_PER_YEAR", "BacktestResult", "backtest_metrics", "run_backte
 
 PERIODS_PER_YEAR = 252
 _FIXED_POINT_TOL = 1e-14
-_FIXED_POINT_MAX_PASSES = 25
+_FIXED_POINT_MAX_PASSES = 200
 
 
 @dataclass(frozen=True)
@@ -68,26 +68,31 @@ def _targets_wide(targets_long: pd.DataFrame, market: MarketPanel) -> pd.DataFra
         raise ValueError(f"targets lack column(s) {missing}; expected long date, symbol, weight")
     if len(targets_long) == 0:
         raise ValueError("targets are empty")
-    t = pd.DataFrame(
-        {
-            "date": pd.to_datetime(targets_long["date"]).dt.date.to_numpy(),
-            "symbol": targets_long["symbol"].astype(str).to_numpy(),
-            "weight": pd.to_numeric(targets_long["weight"], errors="coerce").to_numpy(np.float64),
-        }
-    )
-    if not np.isfinite(t["weight"].to_numpy()).all():
+    weight = pd.to_numeric(targets_long["weight"], errors="coerce").to_numpy(np.float64)
+    if not np.isfinite(weight).all():
         raise ValueError("target weights must be finite numbers")
-    if t.duplicated(["date", "symbol"]).any():
-        dup = t.loc[t.duplicated(["date", "symbol"]), ["date", "symbol"]].head(3).to_dict("records")
-        raise ValueError(f"targets have more than one weight per (date, symbol), e.g. {dup}")
-    unknown_dates = sorted(set(t["date"]) - set(market.dates))
-    if unknown_dates:
-        raise ValueError(f"target dates not in the market panel: {unknown_dates[:5]}")
-    unknown_symbols = sorted(set(t["symbol"]) - set(market.symbols))
-    if unknown_symbols:
-        raise ValueError(f"target symbols not in the market panel: {unknown_symbols[:5]}")
-    wide = t.pivot(index="date", columns="symbol", values="weight")
-    return wide.reindex(columns=market.symbols).fillna(0.0).sort_index()
+    date_codes, target_dates = pd.factorize(targets_long["date"], sort=True)
+    if isinstance(target_dates, pd.DatetimeIndex) or not isinstance(target_dates[0], dt.date):
+        target_dates = pd.Index(pd.to_datetime(target_dates).date)
+    symbol_codes, target_symbols = pd.factorize(targets_long["symbol"].astype(str))
+    date_pos = market.dates.get_indexer(target_dates)
+    symbol_pos = market.symbols.get_indexer(target_symbols)
+    if (date_pos < 0).any():
+        raise ValueError(f"target dates not in the market panel: {sorted(target_dates[date_pos < 0])[:5]}")
+    if (symbol_pos < 0).any():
+        raise ValueError(f"target symbols not in the market panel: {sorted(target_symbols[symbol_pos < 0])[:5]}")
+    rebalance = np.unique(date_pos)
+    rows = np.searchsorted(rebalance, date_pos[date_codes])
+    cols = symbol_pos[symbol_codes]
+    cell = rows.astype(np.int64) * len(market.symbols) + cols
+    if np.unique(cell).size != cell.size:
+        dup = pd.Series(cell).duplicated().to_numpy()
+        raise ValueError(
+            f"targets have more than one weight per (date, symbol), e.g. {targets_long.loc[dup, ['date', 'symbol']].head(3).to_dict('records')}"
+        )
+    wide = np.zeros((rebalance.size, len(market.symbols)))
+    wide[rows, cols] = weight
+    return pd.DataFrame(wide, index=market.dates[rebalance], columns=market.symbols)
 
 
 def _drift(weights_at_rebalance: np.ndarray, is_rebalance: np.ndarray, returns: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -176,23 +181,30 @@ def run_backtest(
         pre_trade = equity_before * (1.0 + gross - borrow)
         return dw * pre_trade[rows] / close
 
-    def session_costs(equity_before: np.ndarray) -> np.ndarray:
-        cost = cost_model.estimate(trade_shares(equity_before), close, inputs["adv"], inputs["sigma_daily"], inputs["spread"])
-        return np.bincount(rows, weights=cost["cost"].to_numpy(), minlength=n)
+    def cost_breakdown(equity_before: np.ndarray) -> pd.DataFrame:
+        return cost_model.estimate(trade_shares(equity_before), close, inputs["adv"], inputs["sigma_daily"], inputs["spread"])
 
-    # Equity before each session (E[t-1]): costs depend on it through the traded shares (impact ~ sqrt),
-    # and it depends on past costs; iterate the vectorised map to its fixed point.
+    # Costs depend on equity through the traded shares, and equity on past costs. Fee and spread costs are
+    # homogeneous of degree 1 in the pre-trade equity, square-root impact of degree 1.5: from the model's
+    # breakdown at one equity path, the session cost at any pre-trade equity P is lin[t] * P + imp[t] * P**1.5,
+    # so the fixed point of equity <-> costs iterates over session scalars only.
     equity_before = capital * np.concatenate([[1.0], np.cumprod(1.0 + gross - borrow)[:-1]])
     costs_cash = np.zeros(n)
-    for _ in range(_FIXED_POINT_MAX_PASSES):
-        costs_cash = session_costs(equity_before) if rows.size else np.zeros(n)
-        net = gross - borrow - costs_cash / equity_before
-        updated = capital * np.concatenate([[1.0], np.cumprod(1.0 + net)[:-1]])
-        converged = np.max(np.abs(updated - equity_before) / equity_before) <= _FIXED_POINT_TOL
-        equity_before = updated
-        if converged:
-            break
-    costs_cash = session_costs(equity_before) if rows.size else np.zeros(n)
+    if rows.size:
+        pre_trade = equity_before * (1.0 + gross - borrow)
+        breakdown = cost_breakdown(equity_before)
+        size = np.abs(dw) / close  # shares per unit of pre-trade equity
+        lin = np.bincount(rows, weights=((breakdown["fee"] + breakdown["spread"]).to_numpy() * size), minlength=n)
+        imp = np.bincount(rows, weights=breakdown["impact"].to_numpy() * size / np.sqrt(pre_trade[rows]), minlength=n)
+        for _ in range(_FIXED_POINT_MAX_PASSES):
+            pre_trade = equity_before * (1.0 + gross - borrow)
+            costs_cash = lin * pre_trade + imp * pre_trade**1.5
+            updated = capital * np.concatenate([[1.0], np.cumprod(1.0 + gross - borrow - costs_cash / equity_before)[:-1]])
+            converged = np.max(np.abs(updated - equity_before) / equity_before) <= _FIXED_POINT_TOL
+            equity_before = updated
+            if converged:
+                break
+        costs_cash = np.bincount(rows, weights=cost_breakdown(equity_before)["cost"].to_numpy(), minlength=n)
     costs = costs_cash / equity_before
     net = gross - borrow - costs
     equity = capital * np.cumprod(1.0 + net)
