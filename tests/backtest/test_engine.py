@@ -7,6 +7,7 @@ B: 50, 50, 55, 44 (0, +10 %, -20 %). Targets A +0.5 / B -0.5 at the first and th
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -188,9 +189,11 @@ def test_strategy_returns_backtests_the_targets_of_the_injected_portfolio():
         seen["returns"], seen["cfg"] = returns_wide, risk_cfg
         return scores_long.assign(weight=0.5 * np.sign(scores_long["score"]))[["date", "symbol", "weight"]]
 
-    out = strategy_returns(scores, market, "cfg", FREE, targets_fn=targets_fn)
-    assert out.tolist() == pytest.approx([0.0, 0.05])
-    assert seen["returns"] is market.returns and seen["cfg"] == "cfg"
+    cfg = SimpleNamespace(borrow_cost_bps=252.0)
+    out = strategy_returns(scores, market, cfg, FREE, targets_fn=targets_fn)
+    # +5 % on A, no move on B, minus 1 bp borrow on the 0.5 short held over the session
+    assert out.tolist() == pytest.approx([0.0, 0.05 - 0.5e-4])
+    assert seen["returns"] is market.returns and seen["cfg"] is cfg
 
 
 def test_costs_are_cash_costs_over_the_previous_close_equity():

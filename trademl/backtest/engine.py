@@ -297,18 +297,21 @@ def strategy_returns(
     risk_cfg: Any,
     cost_model: CostModel,
     *,
-    borrow_bps: float = 0.0,
+    borrow_bps: float | None = None,
     capital: float = 1e6,
     targets_fn: Callable[[pd.DataFrame, pd.DataFrame, Any], pd.DataFrame] | None = None,
 ) -> pd.Series:
     """Net daily returns of the production strategy on `scores_long` (date, symbol, score): the portfolio's
     targets (default trademl.portfolio.build_targets(scores, market.returns, risk_cfg)) through run_backtest.
 
+    borrow_bps: annual borrow fee on shorts; None takes the portfolio config's `risk_cfg.borrow_cost_bps`.
     This is the callable the models layer receives (partially applied) to turn OOS scores into returns.
     """
     if targets_fn is None:
         from trademl.portfolio import build_targets
 
         targets_fn = build_targets
+    if borrow_bps is None:
+        borrow_bps = float(risk_cfg.borrow_cost_bps)
     targets = targets_fn(scores_long, market.returns, risk_cfg)
     return run_backtest(targets, market, cost_model, capital=capital, borrow_bps=borrow_bps).returns_net
