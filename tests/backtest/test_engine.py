@@ -203,3 +203,9 @@ def test_costs_are_cash_costs_over_the_previous_close_equity():
     # the first trade is sized on the starting capital: 500 shares of A at 100, 1,000 of B at 50
     first = CostModel(0.005, 1.0, 1.0).estimate([500, -1000], [100.0, 50.0], 1e6, 0.02, 0.05)["cost"].sum()
     assert result.costs_cash.iloc[0] == pytest.approx(first, rel=1e-12)
+
+
+def test_an_order_range_without_trades_gives_no_orders_and_no_fills():
+    result = run_backtest(long_short_targets(), small_panel(), CostModel(), orders_between=(DATES[1], DATES[1]))
+    assert len(result.orders) == 0 and len(result.fills) == 0
+    assert result.fill_summary["n_orders"] == 0

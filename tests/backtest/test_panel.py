@@ -82,7 +82,14 @@ def test_rows_are_sessions_and_a_missing_session_is_nan():
     rows = rows[~((rows["symbol"] == "A") & (rows["date"] == SESSIONS[7]))]
     p = market_panel(rows)
     assert list(p.dates) == SESSIONS
-    assert np.isnan(p.close["A"].iloc[7]) and np.isnan(p.returns["A"].iloc[8])
+    assert np.isnan(p.close["A"].iloc[7]) and np.isnan(p.returns["A"].iloc[7])
+
+
+def test_the_session_after_a_missed_one_earns_the_move_since_the_last_close():
+    rows = curated()
+    rows = rows[~((rows["symbol"] == "A") & (rows["date"] == SESSIONS[7]))]
+    p = market_panel(rows)
+    assert p.returns["A"].iloc[8] == pytest.approx(108 / 106 - 1)
 
 
 def test_delisting_return_is_earned_over_the_session_after_the_last_trade():

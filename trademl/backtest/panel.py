@@ -27,9 +27,11 @@ class MarketPanel:
 
     close: the close adjusted as of its own session, i.e. as traded (currency), so no value at t moves when
     a later corporate action arrives; returns: simple close-to-close, returns[t] = close[t] / close[t-1] - 1
+    (from the symbol's last close before t after a missed session; NaN on the missed session itself),
     total returns with splits and dividends (a delisting return is booked on the session after the last
-    trade); adv: mean volume over the window in shares as of t (earlier volumes adjusted for splits up to t); sigma_daily: std of daily returns over the window (decimal, ddof 1);
-    spread: effective spread in currency per share.
+    trade); adv: mean volume over the window in shares as of t (earlier volumes adjusted for splits up to
+    t); sigma_daily: std of daily returns over the window (decimal, ddof 1); spread: effective spread in
+    currency per share.
     """
 
     close: pd.DataFrame
@@ -91,8 +93,9 @@ def market_panel(
     close, volume, split, dividend = wide("close"), wide("volume"), wide("split_factor"), wide(div)
     # Adjusted as of t, the close at t is the as-traded close; the total-return price close * split / div
     # (up to a constant per symbol) gives the returns, whatever the as-of.
+    # A session a symbol misses is NaN; its next trade earns the move since its last close.
     total_return_price = close * split / dividend
-    returns = total_return_price / total_return_price.shift(1) - 1.0
+    returns = total_return_price / total_return_price.ffill().shift(1) - 1.0
     if "delisting_return" in rows.columns:
         returns = _book_delistings(returns, rows)
     # Volumes adjusted as of t for the splits up to t: volume[s] * split[t] / split[s].

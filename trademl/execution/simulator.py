@@ -42,7 +42,7 @@ def validate_orders(orders: pd.DataFrame) -> None:
         dup = orders.loc[orders["order_id"].duplicated(), "order_id"].astype(str).tolist()[:5]
         raise ValueError(f"order_id must be unique; repeated: {dup}")
     ts = pd.DatetimeIndex(orders["ts"])
-    if ts.tz is None:
+    if len(orders) and ts.tz is None:
         raise ValueError("order ts must be timezone-aware UTC")
     if ts.isna().any():
         raise ValueError("order ts contains missing values")
