@@ -89,3 +89,13 @@ def test_folds_of_an_unknown_run_are_rejected(engine):
 def test_naive_run_times_are_rejected(engine):
     with pytest.raises(ValueError, match="timezone-aware UTC"):
         create_backtest_run(engine, model_id="m", params={}, metrics={}, started_at=dt.datetime(2026, 1, 1), finished_at=None)
+
+
+def test_the_registry_lives_beside_the_control_tables_of_a_control_engine(tmp_path):
+    from trademl.data import control
+
+    engine = control.make_engine(f"sqlite:///{tmp_path / 'node.sqlite'}")
+    created = run(engine, "equities_xs", 1.2)
+    create_backtest_folds(engine, created["id"], [{"fold": 0, "sharpe": 1.1}])
+    assert [r["id"] for r in leaderboard(engine, model_id="equities_xs")] == [created["id"]]
+    assert control.read_partition_status(engine).empty
