@@ -209,3 +209,25 @@ def test_an_order_range_without_trades_gives_no_orders_and_no_fills():
     result = run_backtest(long_short_targets(), small_panel(), CostModel(), orders_between=(DATES[1], DATES[1]))
     assert len(result.orders) == 0 and len(result.fills) == 0
     assert result.fill_summary["n_orders"] == 0
+
+
+def test_a_delisted_position_earns_its_delisting_return_and_is_closed_at_no_cost():
+    close = pd.DataFrame({"A": [100.0, 100.0, 100.0, 100.0], "B": [50.0, 50.0, np.nan, np.nan]}, index=DATES)
+    market = panel(close, spread=0.10)
+    returns = market.returns.copy()
+    returns.loc[DATES[2], "B"] = -0.30  # B's last trade is d1; its delisting return is earned over d1 -> d2
+    market = MarketPanel(close, returns, market.adv, market.sigma_daily, market.spread)
+    targets = pd.DataFrame({"date": [DATES[0], DATES[0], DATES[2]], "symbol": ["A", "B", "A"], "weight": [0.5, 0.5, 0.5]})
+    result = run_backtest(targets, market, CostModel(0.0, 0.0, 0.0))
+    assert result.returns_gross.loc[DATES[2]] == pytest.approx(0.5 * -0.30)
+    assert result.weights.loc[DATES[2], "B"] == 0.0
+    # at d2 only A trades (from 0.5/0.85 back to 0.5): 0.05 half spread on its shares; B closes free
+    a_shares = abs(0.5 - 0.5 / 0.85) * result.equity.loc[DATES[1]] * 0.85 / 100.0
+    assert result.costs_cash.loc[DATES[2]] == pytest.approx(0.05 * a_shares)
+
+
+def test_holding_a_symbol_without_a_close_is_rejected():
+    close = pd.DataFrame({"A": [100.0, 100.0, 100.0, 100.0], "B": [50.0, 50.0, np.nan, np.nan]}, index=DATES)
+    targets = pd.DataFrame({"date": [DATES[2]], "symbol": ["B"], "weight": [0.5]})
+    with pytest.raises(ValueError, match="no close"):
+        run_backtest(targets, panel(close), FREE)
