@@ -18,7 +18,7 @@ PRICES, LABELS = "curated/equities_ohlcv_adj", "labels/equities_xs"
 GATE = TrainingGate(
     lookback_sessions=5,
     dependencies=(Dependency(PRICES, 1.0), Dependency(LABELS, 1.0, lag_sessions=2)),
-    cadence_sessions=3,
+    retrain_every_sessions=3,
 )
 
 
@@ -125,6 +125,6 @@ def test_the_lookback_override_shortens_the_window_the_gate_judges(engine):
 
 
 def test_the_cadence_key_is_validated():
-    doc = {"lookback_sessions": 5, "dependencies": [{"table": PRICES, "min_green": 0.9}], "cadence_sessions": 0}
-    with pytest.raises(ValueError, match="cadence_sessions must be an integer >= 1, got 0"):
+    doc = {"lookback_sessions": 5, "dependencies": [{"table": PRICES, "min_green": 0.9}], "retrain_every_sessions": 0}
+    with pytest.raises(ValueError, match="retrain_every_sessions must be an integer >= 1, got 0"):
         TrainingGate.from_config(doc)

@@ -3,7 +3,7 @@
 The train sensor (`train_if_ready`) asks `next_training` on every tick. The as-of session is the
 last one every undelayed dependency has reached in the partition_status ledger (a lagged dependency,
 a label, is judged `lag_sessions` earlier by the gate itself). A model already trained as of a
-session fewer than `cadence_sessions` sessions before it is not due; otherwise the gate decides, and
+session fewer than `retrain_every_sessions` sessions before it is not due; otherwise the gate decides, and
 its reason names every short table with its GREEN share.
 """
 
@@ -69,11 +69,11 @@ def next_training(
     done = sorted(d for d in trained if d <= asof)
     if done:
         since = sessions_between(done[-1], asof)
-        if since < gate.cadence_sessions:
+        if since < gate.retrain_every_sessions:
             when = "as of this session" if since == 0 else f"{since} session(s) before"
             return TrainingCall(
                 asof, False,
-                f"{model} was trained as of {done[-1]} ({when} {asof}); it retrains every {gate.cadence_sessions} sessions",
+                f"{model} was trained as of {done[-1]} ({when} {asof}); it retrains every {gate.retrain_every_sessions} sessions",
             )
     readiness = check_readiness(engine, gate, asof, lookback_sessions=lookback_sessions)
     if not readiness.ready:
