@@ -1,0 +1,188 @@
+"""A sleeve's training run: data gate, training + CPCV evaluation under the production strategy, challenger registered.
+
+The models layer trains and validates with whatever strategy it is given (`train_and_evaluate`,
+`strategy=`); this module gives it the production one, the portfolio constructor and the cost
+model a backtest and paper trading use (SSOT 6.2: the evaluation strategy is the production one,
+net of costs). When a champion exists, its configuration is re-evaluated on the challenger's own
+CPCV paths, so the promotion compares the two on the same paths and cost model (SSOT 6.4); both
+signatures are tags of the run. The run is logged to MLflow and registered as `challenger`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from trademl import calendar
+from trademl.backtest.engine import strategy_returns
+from trademl.backtest.panel import market_panel
+from trademl.backtest.settings import BacktestSettings, backtest_settings
+from trademl.data.lake import Lake
+from trademl.models import registry
+from trademl.models.cards import git_sha
+from trademl.models.dataset import input_lineage, training_frame
+from trademl.models.evaluation import evaluate_trial, train_and_evaluate
+from trademl.models.policy import evaluation_signature
+from trademl.models.readiness import check_readiness, training_gate
+from trademl.models.settings import TrainingConfig, Trial, training_config
+from trademl.portfolio import RiskConfig, risk_config
+
+CURATED = "curated/equities_ohlcv_adj"
+Strategy = Callable[[pd.DataFrame], pd.Series]
+# Metrics of the champion re-evaluated on the challenger's paths, logged on the challenger's run.
+CHAMPION_PREFIX = "champion_"
+COMPARED_CHAMPION_TAG = "compared_champion_version"
+
+
+class TrainingRefused(ValueError):
+    """Training may not start: the one-line reason names each short table and its GREEN share."""
+
+
+@dataclass(frozen=True)
+class TrainingOutcome:
+    """What a training run registered: the challenger's version, its OOS metrics and artifacts."""
+
+    model: str
+    asof: dt.date
+    version: str
+    run_id: str
+    selected_trial: str
+    metrics: dict[str, float]
+    champion_version: str | None
+    artifacts: dict[str, Path]
+
+
+def production_strategy(
+    lake: Lake, first: dt.date, last: dt.date, *, settings: BacktestSettings | None = None, risk: RiskConfig | None = None
+) -> Strategy:
+    """scores (date, symbol, score) -> net daily returns of the production strategy over the curated
+    market of [first - warm-up, last]: portfolio.build_targets then run_backtest with the shared cost model.
+
+    The warm-up is the longer of the market panel's window and the covariance lookback, so the first
+    scored session already has its ADV, vol and covariance estimates."""
+    settings = settings or backtest_settings()
+    risk = risk or risk_config()
+    warmup = max(settings.window_sessions, risk.covariance.lookback_sessions)
+    start = calendar.previous_session(first, warmup).date()
+    curated = lake.read(CURATED, start, last).to_pandas()
+    market = market_panel(curated, window=settings.window_sessions, spread_bps=settings.spread_bps,
+                          convention=settings.convention)
+
+    def strategy(scores: pd.DataFrame) -> pd.Series:
+        return strategy_returns(scores, market, risk, settings.cost_model, capital=settings.capital)
+
+    return strategy
+
+
+def evaluation_signatures(cfg: TrainingConfig, frame: pd.DataFrame, settings: BacktestSettings, risk: RiskConfig) -> dict[str, str]:
+    """cpcv_signature: the split scheme, the session window and the universe (equal: the same paths);
+    cost_signature: the cost model, market assumptions and portfolio rules the strategy trades with."""
+    cpcv = {
+        "cpcv": dataclasses.asdict(cfg.cpcv),
+        "first": min(frame["date"]).isoformat(),
+        "last": max(frame["date"]).isoformat(),
+        "sessions": int(frame["date"].nunique()),
+        "universe": sorted(frame["symbol"].astype(str).unique()),
+    }
+    cost = {"backtest": settings.signature_doc(), "portfolio": dataclasses.asdict(risk)}
+    return {"cpcv_signature": evaluation_signature(cpcv), "cost_signature": evaluation_signature(cost)}
+
+
+def champion_trial(model: str, work_dir: Path) -> tuple[str, Trial] | None:
+    """The current champion's version and the trial (label, horizon, parameters) it was trained with."""
+    ref = registry.champion(model)
+    if ref is None:
+        return None
+    folder = registry.download_version(model, ref.version, work_dir / f"champion-v{ref.version}")
+    doc = json.loads((folder / "training_cfg.json").read_text())
+    grid = {t["name"]: t for t in doc.get("grid", [])}
+    chosen = grid.get(doc.get("selected_trial", ""))
+    if chosen is None:
+        return None
+    return ref.version, Trial(chosen["name"], chosen["label"], int(chosen["horizon"]), dict(chosen.get("params", {})))
+
+
+def train_challenger(
+    model: str,
+    asof: dt.date | str,
+    *,
+    lake: Lake,
+    engine: Engine,
+    work_dir: str | Path,
+    lookback_sessions: int | None = None,
+    tags: Mapping[str, Any] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> TrainingOutcome:
+    """Train `model` as of `asof` (an XNYS session) when its data gate is met, evaluate it with CPCV
+    under the production strategy, compare it with the champion on the same paths, and register it
+    as the new `challenger` version. `lookback_sessions` overrides the training window (the demo).
+
+    Raises TrainingRefused (one line) when the gate is not met or the window holds no labelled row."""
+    say = progress or (lambda _line: None)
+    day = calendar.as_date(asof, "asof")
+    cfg = training_config(model)
+    if lookback_sessions:
+        cfg = dataclasses.replace(cfg, lookback_sessions=int(lookback_sessions))
+    readiness = check_readiness(engine, training_gate(model), day, lookback_sessions=cfg.lookback_sessions)
+    if not readiness.ready:
+        raise TrainingRefused(f"{model} as of {day}: {readiness.reason()}")
+    frame = training_frame(lake, day, cfg)
+    if frame.empty:
+        raise TrainingRefused(f"{model} as of {day}: no labelled row in the {cfg.lookback_sessions}-session window")
+    say(f"training frame: {len(frame)} rows, {frame['date'].nunique()} sessions, {frame['symbol'].nunique()} symbols")
+    settings, risk = backtest_settings(), risk_config()
+    strategy = production_strategy(lake, min(frame["date"]), day, settings=settings, risk=risk)
+    out = Path(work_dir) / f"{model}-{day.isoformat()}"
+    trained, report, paths = train_and_evaluate(
+        frame, cfg, asof=day, strategy=strategy, out_dir=out, lineage=input_lineage(lake, day, cfg)
+    )
+    say(f"CPCV: {len(cfg.grid)} trials x {int(report.metrics['n_paths'])} paths; selected {report.selected.name}")
+    metrics = dict(report.metrics)
+    signatures = evaluation_signatures(cfg, frame, settings, risk)
+    compared = champion_trial(model, Path(work_dir))
+    if compared is not None:
+        version, trial = compared
+        theirs = evaluate_trial(frame, cfg, trial, strategy=strategy, asof=day)
+        metrics.update({f"{CHAMPION_PREFIX}{k}": v for k, v in theirs.items()})
+        say(f"champion v{version} ({trial.name}) on the same paths: OOS net Sharpe {theirs['oos_sharpe_net']:.2f}")
+    run_tags = {
+        "asof": day.isoformat(),
+        "model": model,
+        "selected_trial": report.selected.name,
+        "git_sha": git_sha(),
+        "lookback_sessions": str(cfg.lookback_sessions),
+        **signatures,
+        **({COMPARED_CHAMPION_TAG: compared[0]} if compared else {}),
+        **dict(tags or {}),
+    }
+    params = {"trial": report.selected.name, "label": report.selected.label, "horizon": report.selected.horizon,
+              **{f"lgb.{k}": v for k, v in trained.training_cfg.get("params", {}).items()}}
+    ref = registry.log_training_run(model, artifacts_dir=out, params=params, metrics=metrics, tags=run_tags)
+    return TrainingOutcome(model, day, ref.version, ref.run_id, report.selected.name, metrics,
+                           compared[0] if compared else None, paths)
+
+
+def champion_comparison(model: str, challenger_version: str) -> dict[str, Any] | None:
+    """The champion's metrics as re-evaluated on the challenger's paths (with the challenger's
+    signatures), when the challenger was compared with the version that is champion now; else None
+    (the promotion then compares against the champion's own logged evaluation)."""
+    champion = registry.champion(model)
+    if champion is None:
+        return None
+    tags = registry.version_tags(model, challenger_version)
+    metrics = registry.version_metrics(model, challenger_version)
+    if tags.get(COMPARED_CHAMPION_TAG) != champion.version:
+        return None
+    theirs = {k[len(CHAMPION_PREFIX):]: v for k, v in metrics.items() if k.startswith(CHAMPION_PREFIX)}
+    for key in ("cpcv_signature", "cost_signature"):
+        if key in metrics:
+            theirs[key] = metrics[key]
+    return theirs
