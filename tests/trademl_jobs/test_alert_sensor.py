@@ -26,7 +26,9 @@ SECRET_PATH = "/hooks/T000-S3CR3T-W3BH00K"
 
 
 @dg.asset(key=KEY, partitions_def=PARTS, backfill_policy=dg.BackfillPolicy.single_run())
-def toy_bars() -> dg.MaterializeResult:
+def toy_bars(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    if any(COLOURS.get(pk) == "CRASH" for pk in context.partition_keys):
+        raise RuntimeError("vendor down")
     return dg.MaterializeResult()
 
 
@@ -139,6 +141,17 @@ def test_range_run_alerts_each_session_but_not_its_unpartitioned_summary(instanc
         "[TradeML] RED: raw/toy_bars qc_coverage 2025-03-05",
     ]
     assert "2 alert(s) sent" in result.skip_message
+
+
+def test_check_whose_run_failed_before_evaluating_alerts_failed(instance, control_db, webhook):
+    COLOURS["2025-03-03"] = "CRASH"
+    run = dg.materialize([toy_bars, toy_qc], partition_key="2025-03-03", instance=instance, raise_on_error=False)
+    assert not run.success
+    Ticker(instance, control_db, _config()).tick()
+    texts = [p["text"] for p in _posted(webhook)]
+    assert len(texts) == 1
+    assert texts[0].startswith("[TradeML] FAILED: raw/toy_bars qc_coverage 2025-03-03")
+    assert f"cause: run {run.run_id} FAILURE before the check evaluated" in texts[0]
 
 
 def test_second_tick_without_new_evaluations_sends_nothing(instance, control_db, webhook):

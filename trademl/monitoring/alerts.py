@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from sqlalchemy import Column, Integer, MetaData, PrimaryKeyConstraint, Table, Text, delete, select
@@ -300,8 +301,13 @@ def send_webhook(
 ) -> None:
     """POST `webhook_payload(alert)` to `url` through the project's HTTP client (retries 5xx and
     timeouts, paced by its gate); raises on failure with the URL masked."""
-    register_secret(url)
-    register_secret(requests.Request("POST", url).prepare().url)
+    prepared = requests.Request("POST", url).prepare().url or url
+    parts = urlsplit(prepared)
+    # The whole URL is the secret (Slack puts its token in the path): mask it, and its path and
+    # query as urllib3 logs them ("POST /services/T../B../XXX"), wherever they appear.
+    for secret in (url, prepared, parts.path + (f"?{parts.query}" if parts.query else ""), parts.path):
+        if secret.strip("/"):
+            register_secret(secret)
     client = _webhook_client(float(timeout), int(max_retries), float(requests_per_minute))
     client.request("POST", url, json_body=webhook_payload(alert), headers={"Content-Type": "application/json"})
 
