@@ -12,6 +12,7 @@ import socket
 import dagster as dg
 import pytest
 from aiosmtpd.controller import Controller
+from dagster._core.events import DagsterEvent, DagsterEventType
 
 from trademl.monitoring.alerts import AlertConfig, read_alert_state
 from trademl_jobs.alerts import SENSOR_NAME, build_alert_sensor
@@ -254,3 +255,22 @@ def test_sensor_without_enabled_channel_is_stopped_and_skips(instance, control_d
 def test_sensor_with_a_channel_runs_only_with_automation_on():
     assert build_alert_sensor(True, config=_config).default_status == dg.DefaultSensorStatus.RUNNING
     assert build_alert_sensor(False, config=_config).default_status == dg.DefaultSensorStatus.STOPPED
+
+
+def _set_run_status(instance, run_id: str, event_type: DagsterEventType) -> None:
+    run = instance.get_run_by_id(run_id)
+    instance.run_storage.handle_run_event(run_id, DagsterEvent(event_type_value=event_type.value, job_name=run.job_name))
+
+
+def test_check_of_a_run_still_going_holds_the_cursor_until_it_ends(instance, control_db, webhook):
+    COLOURS["2025-03-03"] = "CRASH"
+    run = dg.materialize([toy_bars, toy_qc], partition_key="2025-03-03", instance=instance, raise_on_error=False)
+    _set_run_status(instance, run.run_id, DagsterEventType.RUN_START)  # as if the run were still going
+    ticker = Ticker(instance, control_db, _config())
+    assert "0 alert(s) sent" in ticker.tick().skip_message
+    _materialize(instance, {"2025-03-05": "RED"})  # a later evaluation does not move the cursor past the pending check
+    ticker.tick()
+    _set_run_status(instance, run.run_id, DagsterEventType.RUN_FAILURE)
+    ticker.tick()
+    texts = [p["text"].split("\n")[0] for p in _posted(webhook)]
+    assert texts == ["[TradeML] RED: raw/toy_bars qc_coverage 2025-03-05", "[TradeML] FAILED: raw/toy_bars qc_coverage 2025-03-03"]
