@@ -6,7 +6,9 @@ features, labels, ...), the latest evaluation of each partition stored after the
 status (passed -> GREEN, failed WARN -> AMBER, failed ERROR -> RED; a check whose run failed before
 it evaluated -> FAILED), compares it with the last status seen for that (check, partition) in the
 control db table `alert_state` (trademl.monitoring.alerts), and dispatches one alert per change
-into a configured status, plus one recovery alert when a pair returns to GREEN.
+into a configured status, plus one recovery alert when a pair returns to GREEN. A channel that
+fails is recorded in `alert_state` and retried on the next ticks (configs/alerts.yml
+`delivery_attempts` in all); the tick's message says what was sent, retried and what failed.
 
 State: the cursor holds one number, the Dagster event storage id read up to (bounded by design);
 the last status per (check, partition) lives in `alert_state`, which keeps only pairs that are not
@@ -35,6 +37,7 @@ from trademl.monitoring.alerts import (
     dispatch,
     read_alert_state,
     record_alert_state,
+    retry_failed_deliveries,
     should_alert,
     status_of,
     transitions,
@@ -145,7 +148,10 @@ def _candidates(instance: dg.DagsterInstance, graph, cfg: AlertConfig, after: in
 
 
 def alert_tick(instance: dg.DagsterInstance, graph, engine: Engine, cfg: AlertConfig, cursor: str | None) -> tuple[TickSummary, str | None]:
-    """One pass of the sensor: (what was sent, the new cursor). Never raises on a failed channel."""
+    """One pass of the sensor: (what was sent, the new cursor). Never raises on a failed channel.
+
+    Alerts whose channel failed on an earlier tick are retried first (up to `delivery_attempts`)."""
+    retried, redelivered = retry_failed_deliveries(engine, cfg)
     after = _cursor_after(cursor)
     candidates, read_up_to, n_read = _candidates(instance, graph, cfg, after)
     changed = transitions(candidates, read_alert_state(engine))
@@ -162,7 +168,10 @@ def alert_tick(instance: dg.DagsterInstance, graph, engine: Engine, cfg: AlertCo
     deliveries = dispatch(to_send, cfg)
     record_alert_state(engine, changed, deliveries)
     new_cursor = json.dumps({"after": read_up_to}) if read_up_to is not None else cursor
-    return TickSummary(evaluations=n_read, changes=len(changed), sent=to_send, deliveries=deliveries), new_cursor
+    summary = TickSummary(
+        evaluations=n_read, changes=len(changed), sent=to_send, deliveries=[*redelivered, *deliveries], retried=retried
+    )
+    return summary, new_cursor
 
 
 def build_alert_sensor(

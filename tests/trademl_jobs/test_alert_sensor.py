@@ -57,14 +57,16 @@ def toy_qc(context: dg.AssetCheckExecutionContext):
     yield dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.ERROR, metadata={"sessions": len(keys)})
 
 
-def _config(webhook: bool = True, smtp_port: int | None = None, max_retries: int = 0) -> AlertConfig:
+def _config(webhook: bool = True, smtp_port: int | None = None, max_retries: int = 0, attempts: int = 3) -> AlertConfig:
     channels = {}
     if webhook:
         channels["webhook"] = {"enabled": True, "url_env": URL_ENV, "timeout_seconds": 5, "max_retries": max_retries}
     if smtp_port is not None:
         channels["smtp"] = {"enabled": True, "host": "127.0.0.1", "port": smtp_port, "from": "node@example.com",
                             "to": ["ops@example.com"], "starttls": False}
-    return AlertConfig.from_config({"severities": ["RED", "AMBER", "FAILED"], "recoveries": True, "channels": channels})
+    return AlertConfig.from_config(
+        {"severities": ["RED", "AMBER", "FAILED"], "recoveries": True, "delivery_attempts": attempts, "channels": channels}
+    )
 
 
 @pytest.fixture
@@ -210,6 +212,31 @@ def test_failing_receiver_does_not_crash_the_sensor_and_names_no_secret(instance
     assert "webhook FAILED (VendorUnavailable" in result.skip_message
     assert "S3CR3T" not in result.skip_message
     assert read_alert_state(control_db.engine()) == {("raw/toy_bars:qc_coverage", "2025-03-05"): "RED"}
+
+
+def test_failed_delivery_is_retried_on_the_next_tick_once(instance, control_db, httpserver, monkeypatch):
+    monkeypatch.setenv(URL_ENV, httpserver.url_for(SECRET_PATH))
+    httpserver.expect_oneshot_request(SECRET_PATH, method="POST").respond_with_data("boom", status=500)
+    httpserver.expect_request(SECRET_PATH, method="POST").respond_with_data("ok")
+    _materialize(instance, {"2025-03-05": "RED"})
+    ticker = Ticker(instance, control_db, _config())
+    ticker.tick()
+    second = ticker.tick()
+    third = ticker.tick()
+    assert [response.status_code for _, response in httpserver.log] == [500, 200]
+    assert "0 new check evaluation(s), 0 status change(s), 0 alert(s) sent, 0 failed deliveries, 1 earlier alert(s) retried" in second.skip_message
+    assert "RED raw/toy_bars:qc_coverage 2025-03-05 [webhook ok]" in second.skip_message
+    assert "retried" not in third.skip_message
+
+
+def test_retries_stop_after_the_configured_attempts(instance, control_db, httpserver, monkeypatch):
+    monkeypatch.setenv(URL_ENV, httpserver.url_for(SECRET_PATH))
+    httpserver.expect_request(SECRET_PATH, method="POST").respond_with_data("boom", status=500)
+    _materialize(instance, {"2025-03-05": "RED"})
+    ticker = Ticker(instance, control_db, _config(attempts=2))
+    for _ in range(4):
+        ticker.tick()
+    assert len(httpserver.log) == 2
 
 
 class _Inbox:

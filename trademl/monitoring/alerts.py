@@ -18,6 +18,7 @@ alert's fields alone.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import smtplib
@@ -117,7 +118,8 @@ class SmtpSettings:
 class AlertConfig:
     """configs/alerts.yml: the channels, which statuses alert (`severities`), whether a return to GREEN
     sends a recovery alert, which assets (exact keys or prefixes ending in "/") and check names are
-    watched (empty = all), and how many evaluations one sensor tick reads."""
+    watched (empty = all), how many evaluations one sensor tick reads, and how many times in all
+    (one per tick) an alert is sent to a channel that fails."""
 
     webhook: WebhookSettings | None
     smtp: SmtpSettings | None
@@ -126,6 +128,7 @@ class AlertConfig:
     assets: tuple[str, ...] = ()
     checks: tuple[str, ...] = ()
     max_evaluations_per_tick: int = 2000
+    delivery_attempts: int = 3
 
     @classmethod
     def from_config(cls, doc: Mapping[str, Any]) -> AlertConfig:
@@ -147,9 +150,10 @@ class AlertConfig:
             assets=tuple(str(a) for a in (doc.get("assets") or ())),
             checks=tuple(str(c) for c in (doc.get("checks") or ())),
             max_evaluations_per_tick=config_value(doc, "max_evaluations_per_tick", int, name=_CONFIG, default=2000),
+            delivery_attempts=config_value(doc, "delivery_attempts", int, name=_CONFIG, default=3),
         )
-        if out.max_evaluations_per_tick < 1:
-            raise ValueError(f"configs/{_CONFIG}.yml max_evaluations_per_tick must be >= 1")
+        if out.max_evaluations_per_tick < 1 or out.delivery_attempts < 1:
+            raise ValueError(f"configs/{_CONFIG}.yml needs max_evaluations_per_tick >= 1 and delivery_attempts >= 1")
         return out
 
     @property
@@ -351,14 +355,22 @@ def _safe_error(exc: BaseException, secrets: Sequence[str]) -> str:
     return text[:500]
 
 
-def dispatch(alerts: Sequence[Alert], cfg: AlertConfig, *, env: Mapping[str, str] | None = None) -> list[Delivery]:
-    """Send every alert to every enabled channel; a failing channel is recorded (and logged without
-    secrets), never raised, so the other alerts and channels still go out."""
+def dispatch(
+    alerts: Sequence[Alert],
+    cfg: AlertConfig,
+    *,
+    env: Mapping[str, str] | None = None,
+    channels: Sequence[str] | None = None,
+) -> list[Delivery]:
+    """Send every alert to every enabled channel (or to those of `channels` that are enabled); a
+    failing channel is recorded (and logged without secrets), never raised, so the other alerts and
+    channels still go out."""
     env = os.environ if env is None else env
+    targets = [c for c in cfg.enabled_channels if channels is None or c in channels]
     out: list[Delivery] = []
     for alert in alerts:
         key = alert_key(alert)
-        for channel in cfg.enabled_channels:
+        for channel in targets:
             secrets: list[str] = []
             try:
                 if channel == "webhook":
@@ -394,6 +406,9 @@ alert_state = Table(
     Column("storage_id", Integer, nullable=True),  # Dagster event storage id of the evaluation
     Column("updated_at", UTCDateTime, nullable=False),
     Column("delivered", Text, nullable=False),  # "webhook:ok smtp:failed", "" when not alerted
+    Column("failed_channels", Text, nullable=False),  # channels still to deliver to, space-separated
+    Column("attempts", Integer, nullable=False),  # deliveries tried so far for this status
+    Column("alert_json", Text, nullable=True),  # the alert as sent, to retry failed channels
     PrimaryKeyConstraint("check_key", "partition_key", name="pk_alert_state"),
 )
 _created: set[str] = set()
@@ -407,45 +422,71 @@ def _ensure_table(engine: Engine) -> None:
         _created.add(url)
 
 
+def _alert_json(alert: Alert) -> str:
+    doc = {k: getattr(alert, k) for k in Alert.__dataclass_fields__}
+    doc["evaluated_at"] = alert.evaluated_at.isoformat() if alert.evaluated_at is not None else None
+    return json.dumps(doc)
+
+
+def _alert_from_json(text: str) -> Alert:
+    doc = json.loads(text)
+    if doc.get("evaluated_at"):
+        doc["evaluated_at"] = dt.datetime.fromisoformat(doc["evaluated_at"])
+    return Alert(**doc)
+
+
 def read_alert_state(engine: Engine) -> dict[tuple[str, str], str]:
-    """(check, partition or "") -> last status seen, for every pair not GREEN (bounded by current failures)."""
+    """(check, partition or "") -> last status seen, for every pair not GREEN (and GREEN pairs whose
+    recovery alert is still to be delivered); bounded by the current failures."""
     _ensure_table(engine)
     with engine.connect() as conn:
         rows = conn.execute(select(alert_state.c.check_key, alert_state.c.partition_key, alert_state.c.status)).all()
     return {(r.check_key, r.partition_key): r.status for r in rows}
 
 
+def _outcomes(deliveries: Sequence[Delivery]) -> dict[tuple[str, str, str], list[Delivery]]:
+    out: dict[tuple[str, str, str], list[Delivery]] = {}
+    for d in deliveries:
+        out.setdefault(d.key, []).append(d)
+    return out
+
+
 def record_alert_state(
     engine: Engine, changed: Sequence[Alert], deliveries: Sequence[Delivery] = (), *, now: dt.datetime | None = None
 ) -> None:
-    """Store the new status of each changed (check, partition): upsert when not GREEN, delete when GREEN,
-    with what was delivered for it."""
+    """Store the new status of each changed (check, partition) with what was delivered for it: upsert
+    when not GREEN, delete when GREEN (kept while a recovery alert still has a failed channel)."""
     if not changed:
         return
     _ensure_table(engine)
     now = now or utc_now()
-    outcome: dict[tuple[str, str, str], list[str]] = {}
-    for d in deliveries:
-        outcome.setdefault(d.key, []).append(f"{d.channel}:{'ok' if d.ok else 'failed'}")
-    rows = [
-        {
-            "check_key": a.check,
-            "partition_key": a.partition or "",
-            "status": a.status,
-            "storage_id": a.storage_id,
-            "updated_at": now,
-            "delivered": " ".join(outcome.get(alert_key(a), [])),
-        }
-        for a in changed
-        if a.status != "GREEN"
-    ]
-    green = [(a.check, a.partition or "") for a in changed if a.status == "GREEN"]
+    outcome = _outcomes(deliveries)
+    rows, green = [], []
+    for a in changed:
+        done = outcome.get(alert_key(a), [])
+        failed = " ".join(d.channel for d in done if not d.ok)
+        if a.status == "GREEN" and not failed:
+            green.append((a.check, a.partition or ""))
+            continue
+        rows.append(
+            {
+                "check_key": a.check,
+                "partition_key": a.partition or "",
+                "status": a.status,
+                "storage_id": a.storage_id,
+                "updated_at": now,
+                "delivered": " ".join(f"{d.channel}:{'ok' if d.ok else 'failed'}" for d in done),
+                "failed_channels": failed,
+                "attempts": 1 if done else 0,
+                "alert_json": _alert_json(a) if done else None,
+            }
+        )
     with write_transaction(engine) as conn:
         if rows:
             stmt = dialect_insert(conn, alert_state)
             stmt = stmt.on_conflict_do_update(
                 index_elements=["check_key", "partition_key"],
-                set_={c: stmt.excluded[c] for c in ("status", "storage_id", "updated_at", "delivered")},
+                set_={c: stmt.excluded[c] for c in rows[0] if c not in ("check_key", "partition_key")},
             )
             conn.execute(stmt, rows)
         for check_key, partition_key in green:
@@ -456,6 +497,42 @@ def record_alert_state(
             )
 
 
+def retry_failed_deliveries(
+    engine: Engine, cfg: AlertConfig, *, env: Mapping[str, str] | None = None, now: dt.datetime | None = None
+) -> tuple[list[Alert], list[Delivery]]:
+    """Send again, to the channels that failed, every stored alert tried fewer than
+    `cfg.delivery_attempts` times; returns (alerts retried, their deliveries) and records the outcome
+    (a delivered recovery forgets its pair)."""
+    _ensure_table(engine)
+    now = now or utc_now()
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(alert_state).where(
+                (alert_state.c.failed_channels != "") & (alert_state.c.attempts < cfg.delivery_attempts)
+                & alert_state.c.alert_json.isnot(None)
+            )
+        ).all()
+    alerts, deliveries = [], []
+    for row in rows:  # the few alerts whose channel failed on an earlier tick
+        alert = _alert_from_json(row.alert_json)
+        done = dispatch([alert], cfg, env=env, channels=row.failed_channels.split())
+        alerts.append(alert)
+        deliveries.extend(done)
+        failed = " ".join(d.channel for d in done if not d.ok)
+        where = (alert_state.c.check_key == row.check_key) & (alert_state.c.partition_key == row.partition_key)
+        with write_transaction(engine) as conn:
+            if alert.status == "GREEN" and not failed:
+                conn.execute(delete(alert_state).where(where))
+                continue
+            delivered = " ".join(f"{d.channel}:{'ok' if d.ok else 'failed'}" for d in done)
+            conn.execute(
+                alert_state.update().where(where).values(
+                    failed_channels=failed, attempts=row.attempts + 1, updated_at=now, delivered=delivered
+                )
+            )
+    return alerts, deliveries
+
+
 @dataclass(frozen=True)
 class TickSummary:
     """What one alert pass did: evaluations read, status changes, alerts sent and failed deliveries."""
@@ -464,22 +541,26 @@ class TickSummary:
     changes: int
     sent: list[Alert] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
+    retried: list[Alert] = field(default_factory=list)
 
     def message(self) -> str:
-        """One line for the sensor tick: counts, then each alert sent with its channels' outcome."""
+        """One line for the sensor tick: counts, then each alert sent (or retried) with its channels' outcome."""
         failed = [d for d in self.deliveries if not d.ok]
         head = (
             f"{self.evaluations} new check evaluation(s), {self.changes} status change(s), "
             f"{len(self.sent)} alert(s) sent, {len(failed)} failed deliver{'y' if len(failed) == 1 else 'ies'}"
         )
-        if not self.sent:
+        if self.retried:
+            head += f", {len(self.retried)} earlier alert(s) retried"
+        sent = [*self.retried, *self.sent]
+        if not sent:
             return head
         outcome: dict[tuple[str, str, str], list[str]] = {}
         for d in self.deliveries:
             outcome.setdefault(d.key, []).append(f"{d.channel} {'ok' if d.ok else 'FAILED (' + d.error + ')'}")
         items = [
             f"{'RECOVERED' if a.is_recovery else a.status} {a.check} {a.partition or '-'} [{', '.join(outcome.get(alert_key(a), []))}]"
-            for a in self.sent[:20]
+            for a in sent[:20]
         ]
-        more = f"; ... {len(self.sent) - 20} more" if len(self.sent) > 20 else ""
+        more = f"; ... {len(sent) - 20} more" if len(sent) > 20 else ""
         return f"{head}: " + "; ".join(items) + more
