@@ -23,8 +23,10 @@ channel; otherwise STOPPED (it can be started in the UI and then says that no ch
 import datetime as dt
 import json
 from collections.abc import Callable
+from dataclasses import replace
 
 import dagster as dg
+from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 from dagster._core.storage.event_log.base import PartitionKeyFilter  # not re-exported by dagster 1.13
 from sqlalchemy.engine import Engine
@@ -94,7 +96,9 @@ def _latest_record(instance: dg.DagsterInstance, key: dg.AssetCheckKey, partitio
     return records.get(key)
 
 
-def _candidates(instance: dg.DagsterInstance, graph, cfg: AlertConfig, after: int | None):
+def _candidates(
+    instance: dg.DagsterInstance, graph: BaseAssetGraph, cfg: AlertConfig, after: int | None
+) -> tuple[list[Alert], int | None, int]:
     """(candidate alerts, new cursor storage id, evaluations read) for the evaluations stored after `after`.
 
     GREEN candidates carry no metadata (read only when they turn into a recovery alert); FAILED
@@ -147,7 +151,9 @@ def _candidates(instance: dg.DagsterInstance, graph, cfg: AlertConfig, after: in
     return out, read_up_to, len(infos)
 
 
-def alert_tick(instance: dg.DagsterInstance, graph, engine: Engine, cfg: AlertConfig, cursor: str | None) -> tuple[TickSummary, str | None]:
+def alert_tick(
+    instance: dg.DagsterInstance, graph: BaseAssetGraph, engine: Engine, cfg: AlertConfig, cursor: str | None
+) -> tuple[TickSummary, str | None]:
     """One pass of the sensor: (what was sent, the new cursor). Never raises on a failed channel.
 
     Alerts whose channel failed on an earlier tick are retried first (up to `delivery_attempts`)."""
@@ -160,10 +166,11 @@ def alert_tick(instance: dg.DagsterInstance, graph, engine: Engine, cfg: AlertCo
         if not should_alert(alert, cfg):
             continue
         if alert.status == "GREEN":  # a recovery: bring its evaluation's summary along
-            record = _latest_record(instance, dg.AssetCheckKey(dg.AssetKey.from_user_string(alert.asset_key), alert.check_name), alert.partition)
+            key = dg.AssetCheckKey(dg.AssetKey.from_user_string(alert.asset_key), alert.check_name)
+            record = _latest_record(instance, key, alert.partition)
             if record is not None and record.event is not None and record.event.dagster_event is not None:
-                detail = _alert_from_record(record.key, alert.partition, alert.storage_id, record)
-                alert = Alert(**{**detail.__dict__, "status": "GREEN", "previous_status": alert.previous_status})
+                detail = _alert_from_record(key, alert.partition, alert.storage_id, record)
+                alert = replace(detail, status="GREEN", previous_status=alert.previous_status)
         to_send.append(alert)
     deliveries = dispatch(to_send, cfg)
     record_alert_state(engine, changed, deliveries)
@@ -188,7 +195,8 @@ def build_alert_sensor(
             return dg.SkipReason(
                 "no alert channel enabled in configs/alerts.yml (set channels.webhook.enabled or channels.smtp.enabled)"
             )
-        summary, cursor = alert_tick(context.instance, context.repository_def.asset_graph, control_db.engine(), cfg, context.cursor)
+        graph = context.repository_def.asset_graph
+        summary, cursor = alert_tick(context.instance, graph, control_db.engine(), cfg, context.cursor)
         return dg.SensorResult(skip_reason=summary.message(), cursor=cursor)
 
     return dg.sensor(

@@ -390,7 +390,10 @@ def dispatch(
                 out.append(Delivery(key, channel, True))
             except Exception as exc:  # a channel failure must never stop the others
                 error = _safe_error(exc, secrets)
-                log.warning("alert not delivered", extra={"channel": channel, "check": key[0], "partition": key[1], "status": key[2], "error": error})
+                log.warning(
+                    "alert not delivered",
+                    extra={"channel": channel, "check": key[0], "partition": key[1], "status": key[2], "error": error},
+                )
                 out.append(Delivery(key, channel, False, error))
     return out
 
@@ -559,7 +562,8 @@ class TickSummary:
         for d in self.deliveries:
             outcome.setdefault(d.key, []).append(f"{d.channel} {'ok' if d.ok else 'FAILED (' + d.error + ')'}")
         items = [
-            f"{'RECOVERED' if a.is_recovery else a.status} {a.check} {a.partition or '-'} [{', '.join(outcome.get(alert_key(a), []))}]"
+            f"{'RECOVERED' if a.is_recovery else a.status} {a.check} {a.partition or '-'} "
+            f"[{', '.join(outcome.get(alert_key(a), []))}]"
             for a in sent[:20]
         ]
         more = f"; ... {len(sent) - 20} more" if len(sent) > 20 else ""
