@@ -14,8 +14,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from dagster._core.events import DagsterEvent, DagsterEventType
 
+from trademl.data import qc
 from trademl.monitoring.alerts import AlertConfig, read_alert_state
-from trademl_jobs.alerts import SENSOR_NAME, build_alert_sensor
+from trademl_assets.checks import evaluation_for
+from trademl_jobs.alerts import SENSOR_NAME, alert_tick, build_alert_sensor
+from trademl_jobs.definitions import build_definitions
 from trademl_resources import ControlDbResource
 
 KEY = dg.AssetKey(["raw", "toy_bars"])
@@ -306,3 +309,28 @@ def test_check_of_a_run_still_going_holds_the_cursor_until_it_ends(instance, con
         "[TradeML] RED: raw/toy_bars qc_coverage 2025-03-05",
         "[TradeML] FAILED: raw/toy_bars qc_coverage 2025-03-03",
     ]
+
+
+def test_project_checks_of_every_layer_alert_with_their_qc_summary(instance, control_db, webhook):
+    """The project's own check evaluations (trademl_assets.checks.evaluation_for), reported on the
+    instance, over the graph of every layer the code location defines."""
+    graph = build_definitions("synthetic").resolve_asset_graph()
+    layers = {k.asset_key.path[0] for k in graph.asset_check_keys}
+    assert {"raw", "reference", "curated", "features", "labels"} <= layers
+    labels = sorted(k.asset_key for k in graph.asset_check_keys if k.asset_key.path[0] == "labels")[0]
+    curated = dg.AssetKey(["curated", "equities_ohlcv_adj"])
+    for key, summary in [
+        (curated, qc.PartitionSummary("RED", 0.5, 3, 6, ["MISSING_ROWS", "STALE"])),
+        (labels, qc.PartitionSummary("AMBER", 0.9, 9, 10, ["LATE_ROWS"])),
+        (dg.AssetKey(["raw", "equities_bars"]), qc.PartitionSummary("GREEN", 1.0, 6, 6, [])),
+    ]:
+        instance.report_runless_asset_event(evaluation_for(key, "2025-03-04", summary))
+    summary, cursor = alert_tick(instance, graph, control_db.engine(), _config(), None)
+    texts = sorted(p["text"] for p in _posted(webhook))
+    assert [t.split("\n")[0] for t in texts] == [
+        f"[TradeML] AMBER: {labels.to_user_string()} qc_coverage 2025-03-04",
+        "[TradeML] RED: curated/equities_ohlcv_adj qc_coverage 2025-03-04",
+    ]
+    assert "cause: LATE_ROWS\ngreen_frac: 0.9000\nrows: 9 of 10 expected" in texts[0]
+    assert "cause: MISSING_ROWS,STALE\ngreen_frac: 0.5000\nrows: 3 of 6 expected" in texts[1]
+    assert summary.evaluations == 3 and json.loads(cursor)["after"] >= 3
