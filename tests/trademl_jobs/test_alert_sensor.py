@@ -169,6 +169,14 @@ def test_second_tick_without_new_evaluations_sends_nothing(instance, control_db,
     assert second.skip_message.startswith("0 new check evaluation(s), 0 status change(s), 0 alert(s) sent")
 
 
+def test_a_sensor_reset_to_no_cursor_sends_no_duplicate(instance, control_db, webhook):
+    _materialize(instance, {"2025-03-04": "AMBER", "2025-03-05": "RED"})
+    Ticker(instance, control_db, _config()).tick()
+    again = Ticker(instance, control_db, _config()).tick()  # cursor lost: everything is read again
+    assert len(webhook.log) == 2
+    assert "2 new check evaluation(s), 0 status change(s), 0 alert(s) sent" in again.skip_message
+
+
 def test_reevaluating_the_same_status_sends_nothing(instance, control_db, webhook):
     ticker = Ticker(instance, control_db, _config())
     _materialize(instance, {"2025-03-05": "RED"})
