@@ -8,7 +8,7 @@ production strategy (portfolio targets + backtest) the models layer receives by 
 """
 
 from trademl.backtest.engine import PERIODS_PER_YEAR, BacktestResult, backtest_metrics, run_backtest, strategy_returns
-from trademl.backtest.panel import MarketPanel, market_panel
+from trademl.curate.market_panel import MarketPanel, market_panel
 from trademl.backtest.registry import (
     LEADERBOARD_COLUMNS,
     backtest_metadata,

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from trademl import calendar
-from trademl.backtest.panel import MarketPanel
+from trademl.curate.market_panel import MarketPanel
 from trademl.execution.cost import CostModel
 from trademl.execution.simulator import simulate
 from trademl.validation import metrics as vm

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 
 from trademl import calendar
 from trademl.backtest.engine import strategy_returns
-from trademl.backtest.panel import market_panel
+from trademl.curate.market_panel import market_panel
 from trademl.backtest.settings import BacktestSettings, backtest_settings
 from trademl.data.lake import Lake
 from trademl.models import registry

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from trademl import calendar
-from trademl.curate import div_factor_column
+from trademl.curate.conventions import div_factor_column
 
 __all__ = ["MarketPanel", "market_panel"]
 
