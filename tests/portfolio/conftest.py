@@ -29,6 +29,12 @@ ASOF = SESSIONS[-1]
 
 
 @pytest.fixture
+def sessions() -> list[dt.date]:
+    """The 120 sessions of the `returns` panels; the last one is the as-of session of `scores`."""
+    return list(SESSIONS)
+
+
+@pytest.fixture
 def risk_doc() -> dict:
     """A fresh copy of the explicit configs/portfolio.yml mapping the tests start from."""
     return copy.deepcopy(RISK_DOC)
