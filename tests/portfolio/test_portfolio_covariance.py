@@ -80,3 +80,11 @@ def test_no_history_at_all_gives_the_fallback_vol_and_no_correlation():
     model = shrunk_covariance(np.full((0, 3), np.nan), fallback_vol=0.30)
     np.testing.assert_allclose(model.cov, np.eye(3) * 0.30**2 / 252)
     np.testing.assert_allclose(model.vol * np.sqrt(252), [0.30, 0.30, 0.30])
+
+
+def test_name_with_constant_returns_is_treated_as_without_history():
+    x = factor_returns(60, 5, seed=5)
+    x[:, 1] = 0.0  # a halted name: stale prices, zero returns
+    model = shrunk_covariance(x, min_history=20)
+    assert not model.has_history[1]
+    assert model.cov[1, 1] == pytest.approx(np.median(np.diag(model.cov)[[0, 2, 3, 4]]))

@@ -1,4 +1,4 @@
-"""Portfolio construction (SSOT 4.7, 7.2): one session's scores to capped, vol-targeted, dollar-neutral targets.
+"""Portfolio construction (SSOT 4.7, 7.2): a session's scores to capped, vol-targeted, dollar-neutral targets.
 
 Weights are signed fractions of capital decided at the close of the as-of session and held over the
 next one. The recipe, vectorised over names:
@@ -93,13 +93,17 @@ def _returns_window(returns: pd.DataFrame, asof: dt.date, symbols: np.ndarray, l
     return window.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def _risk_model(returns: pd.DataFrame | None, asof: dt.date, symbols: np.ndarray, cfg: RiskConfig) -> RiskModel:
+def _risk_model(
+    returns: pd.DataFrame | None, asof: dt.date, symbols: np.ndarray, cfg: RiskConfig
+) -> RiskModel:
     """The shrunk daily covariance over `symbols` from returns up to `asof` (fallback vol without returns)."""
     if returns is None:
         matrix = np.full((0, len(symbols)), np.nan)
     else:
         matrix = _returns_window(returns, asof, symbols, cfg.cov_lookback)
-    return shrunk_covariance(matrix, target=cfg.shrinkage, min_history=cfg.min_history, fallback_vol=cfg.fallback_vol)
+    return shrunk_covariance(
+        matrix, target=cfg.shrinkage, min_history=cfg.min_history, fallback_vol=cfg.fallback_vol
+    )
 
 
 def waterfill(strength: np.ndarray, budget: float, cap: float) -> np.ndarray:
@@ -244,8 +248,8 @@ def _build(
 
     keep = np.arange(universe.size) < n
     keep |= w != 0.0
-    weights = pd.Series(w[keep], index=pd.Index(universe[keep], name="symbol"), name="weight", dtype=np.float64)
-    weights = weights.sort_index()
+    index = pd.Index(universe[keep], name="symbol")
+    weights = pd.Series(w[keep], index=index, name="weight", dtype=np.float64).sort_index()
     gross = float(np.abs(w).sum())
     short_gross = float(-w[w < 0].sum())
     vol = _ex_ante_vol(w, model.cov)
@@ -292,12 +296,15 @@ def build_targets(
     missing = {"date", "symbol", "score"} - set(scores_long.columns)
     if missing:
         raise ValueError(f"scores need columns date, symbol, score; missing {', '.join(sorted(missing))}")
-    empty = pd.DataFrame({"date": pd.Series(dtype=object), "symbol": pd.Series(dtype=str), "weight": pd.Series(dtype=np.float64)})
+    empty = pd.DataFrame(
+        {"date": pd.Series(dtype=object), "symbol": pd.Series(dtype=object), "weight": pd.Series(dtype=np.float64)}
+    )
     if scores_long.empty:
         return empty
     dates = pd.to_datetime(scores_long["date"])
     if returns_wide is not None:
-        returns_wide = returns_wide.set_axis(pd.DatetimeIndex(pd.to_datetime(returns_wide.index)), axis=0).sort_index()
+        as_timestamps = pd.DatetimeIndex(pd.to_datetime(returns_wide.index))
+        returns_wide = returns_wide.set_axis(as_timestamps, axis=0).sort_index()
         ret_index = returns_wide.index
     sessions = calendar.all_sessions_index()
     previous = initial
@@ -307,8 +314,11 @@ def build_targets(
         if returns_wide is not None:
             end = sessions.searchsorted(day, side="right") - 1
             start = sessions[max(end - risk_cfg.cov_lookback + 1, 0)]
-            window = returns_wide.iloc[ret_index.searchsorted(start, side="left") : ret_index.searchsorted(day, side="right")]
+            first, last = ret_index.searchsorted(start, side="left"), ret_index.searchsorted(day, side="right")
+            window = returns_wide.iloc[first:last]
         result = build(rows, risk_cfg, returns=window, previous=previous)
         previous = result["weights"]
-        frames.append(pd.DataFrame({"date": result["asof"], "symbol": previous.index.to_numpy(), "weight": previous.to_numpy()}))
+        frames.append(
+            pd.DataFrame({"date": result["asof"], "symbol": previous.index.to_numpy(), "weight": previous.to_numpy()})
+        )
     return pd.concat(frames, ignore_index=True) if frames else empty

@@ -38,7 +38,7 @@ class RiskModel:
 
 
 def ledoit_wolf_shrunk(x: np.ndarray, target: str = "constant_correlation") -> tuple[np.ndarray, float, float]:
-    """Ledoit-Wolf shrunk covariance of demeaned observations `x` (T x N, no NaN), its intensity and target r-bar.
+    """Ledoit-Wolf shrunk covariance of demeaned observations `x` (T x N, no NaN), intensity and target r-bar.
 
     `target` is "constant_correlation" (Ledoit & Wolf 2004, "Honey, I shrunk the sample covariance
     matrix", their covCor estimator) or "diagonal" (the same estimator with the target's correlation
@@ -76,7 +76,8 @@ def ledoit_wolf_shrunk(x: np.ndarray, target: str = "constant_correlation") -> t
         rho += rbar * (total - float(theta_diag[positive].sum()))
     # gamma-hat: |S - prior|_F^2 over the off-diagonal entries (the diagonals agree)
     s_weighted = float((x @ sd) @ (x @ sd)) / t  # sd' S sd
-    gamma = (sample_sq - var_sq) - 2.0 * rbar * (s_weighted - var_sq) + rbar**2 * (float(var.sum()) ** 2 - var_sq)
+    off_prior_sq = float(var.sum()) ** 2 - var_sq  # sum_{i != j} var_i var_j
+    gamma = (sample_sq - var_sq) - 2.0 * rbar * (s_weighted - var_sq) + rbar**2 * off_prior_sq
     shrinkage = 0.0 if gamma <= 0.0 else float(np.clip((phi - rho) / gamma / t, 0.0, 1.0))
     shrunk = sample * (1.0 - shrinkage)
     if rbar != 0.0 and shrinkage > 0.0:
@@ -86,16 +87,20 @@ def ledoit_wolf_shrunk(x: np.ndarray, target: str = "constant_correlation") -> t
 
 
 def shrunk_covariance(
-    returns: np.ndarray, *, target: str = "constant_correlation", min_history: int = 20, fallback_vol: float = 0.30
+    returns: np.ndarray,
+    *,
+    target: str = "constant_correlation",
+    min_history: int = 20,
+    fallback_vol: float = 0.30,
 ) -> RiskModel:
     """Daily covariance of the N columns of `returns` (T x N daily simple returns, NaN = missing).
 
     Names with at least `min_history` finite returns are estimated together: each is demeaned over
     its own observations, gaps become 0 and its deviations are scaled by sqrt(T / n_obs) so its
     variance is that of the sessions it has (the matrix stays positive semi-definite), then
-    Ledoit-Wolf shrunk. A name with less history gets the median variance of the others and the
-    target's average correlation with everyone; when no name has history every name gets
-    `fallback_vol` (annualised, /sqrt(252) per session) and zero correlation.
+    Ledoit-Wolf shrunk. A name with less history (or whose returns are all equal) gets the median
+    variance of the others and the target's average correlation with everyone; when no name has
+    history every name gets `fallback_vol` (annualised, /sqrt(252) per session) and zero correlation.
     """
     x = np.asarray(returns, dtype=np.float64)
     if x.ndim != 2:
@@ -103,11 +108,16 @@ def shrunk_covariance(
     t, n = x.shape
     finite = np.isfinite(x)
     n_obs = finite.sum(axis=0)
-    ok = n_obs >= max(min_history, 2)
+    observed = np.where(finite, x, 0.0)
+    spread = np.where(finite, x, -np.inf).max(axis=0, initial=-np.inf) - np.where(finite, x, np.inf).min(
+        axis=0, initial=np.inf
+    )
+    # a name needs min_history returns that are not all equal (a halted name's stale zeros have no vol)
+    ok = (n_obs >= max(min_history, 2)) & (spread > 0.0)
     if not ok.any():
         cov = np.diag(np.full(n, (fallback_vol**2) / 252.0))
         return RiskModel(cov, ok, float("nan"), 0.0)
-    xa = np.where(finite[:, ok], x[:, ok], 0.0)
+    xa = observed[:, ok]
     mean = xa.sum(axis=0) / n_obs[ok]
     dev = np.where(finite[:, ok], xa - mean, 0.0) * np.sqrt(t / n_obs[ok])
     shrunk, intensity, rbar = ledoit_wolf_shrunk(dev, target)
