@@ -116,7 +116,7 @@ def waterfill(strength: np.ndarray, budget: float, cap: float) -> np.ndarray:
     if n == 0 or budget <= 0.0:
         return np.zeros(n)
     if budget >= n * cap * (1.0 - BINDING_TOL):
-        return np.full(n, cap)
+        return np.full(n, min(cap, budget / n))  # every name at the cap (never above it, never over budget)
     order = np.argsort(-strength, kind="stable")
     s = strength[order]
     tail = np.cumsum(s[::-1])[::-1]  # tail[k] = sum of s[k:]
