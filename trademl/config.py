@@ -274,3 +274,24 @@ def config_value(
         return kind(value)
     except (TypeError, ValueError):
         raise ValueError(f"{where}: expected {getattr(kind, '__name__', 'a valid value')}, got {value!r}") from None
+
+
+def sanitize_out_path(candidate: str | os.PathLike[str] | None, default_path: Path, *, allow_outside: bool = False) -> Path:
+    """The output path to write: `candidate` (or `default_path` when None/empty), resolved, inside the data root.
+
+    Relative candidates resolve against the data root (`settings().data_root`); symlinks and `..`
+    are resolved before the check, so neither can lead a write out of the root. Anything outside
+    raises ValueError naming the root, unless `allow_outside` (an explicit user choice). The
+    parent directory is created (spec 000).
+    """
+    root = settings().data_root.resolve()
+    raw = default_path if candidate is None or str(candidate) == "" else Path(candidate).expanduser()
+    path = Path(raw) if Path(raw).is_absolute() else root / raw
+    resolved = path.resolve()
+    if not allow_outside and not resolved.is_relative_to(root):
+        raise ValueError(
+            f"output path {str(candidate if candidate else default_path)!r} resolves to {resolved}, outside the data root {root}; "
+            "choose a path under the data root (or allow writing outside it explicitly)"
+        )
+    resolved.parent.mkdir(parents=True, exist_ok=True)
+    return resolved

@@ -19,6 +19,7 @@ import dagster as dg
 
 from trademl.config import settings
 from trademl_assets import curated, features, labels, raw, reference
+from trademl_jobs.alerts import build_alert_sensor
 from trademl_jobs.automation import automation_on
 from trademl_jobs.jobs import audit_job, ingest_job, maintenance_job, materialize_job, qc_probe_job
 from trademl_jobs.run_health import run_health_sensor
@@ -33,7 +34,7 @@ def _automation(automation: bool) -> dg.Definitions:
     return dg.Definitions(
         jobs=[ingest_job, materialize_job, audit_job, maintenance_job, qc_probe_job],
         schedules=build_schedules(automation),
-        sensors=[*build_sensors(automation), run_health_sensor],
+        sensors=[*build_sensors(automation), run_health_sensor, build_alert_sensor(automation)],
     )
 
 

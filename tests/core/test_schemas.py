@@ -148,8 +148,8 @@ def test_derived_tables_have_no_dataset_and_are_not_fetchable():
     from trademl.schemas import DATASET_TABLES, TABLES, derived_tables
 
     derived = set(derived_tables())
-    assert derived == {n for n, s in TABLES.items() if s.layer in ("curated", "features", "labels")}
-    assert "curated/equities_ohlcv_adj" in derived and "labels/equities_xs" in derived
+    assert derived == {n for n, s in TABLES.items() if s.layer in ("curated", "features", "labels", "models", "portfolio", "backtests")}
+    assert {"curated/equities_ohlcv_adj", "labels/equities_xs", "models/equities_xs_scores", "portfolio/targets"} <= derived
     assert not derived & set(DATASET_TABLES.values())
     assert "" not in DATASET_TABLES
 

@@ -156,6 +156,8 @@ def _default_statuses(automation: str | None) -> dict[str, str]:
 def test_schedules_and_sensors_start_running_by_default():
     statuses = _default_statuses(None)
     assert {"queue_worker_sensor", "forward_ingest_schedule", "planner_light_schedule"} <= set(statuses)
+    # the alert sensor starts RUNNING only when configs/alerts.yml enables a channel (none is, as shipped)
+    assert statuses.pop("check_alerts") == "STOPPED"
     assert set(statuses.values()) == {"RUNNING"}
 
 

@@ -37,6 +37,7 @@ class TrainingGate:
 
     lookback_sessions: int
     dependencies: tuple[Dependency, ...]
+    cadence_sessions: int = 5  # retrain at most once per this many sessions (the train sensor's schedule)
 
     @classmethod
     def from_config(cls, doc: Mapping[str, object], *, name: str = "training/<model>") -> TrainingGate:
@@ -62,7 +63,10 @@ class TrainingGate:
             deps.append(Dependency(table, float(share), lag))
         if len({d.table for d in deps}) != len(deps):
             raise ValueError(f"{where} dependencies name a table twice")
-        return cls(lookback_sessions=lookback, dependencies=tuple(deps))
+        cadence = doc.get("cadence_sessions", 5)
+        if not isinstance(cadence, int) or isinstance(cadence, bool) or cadence < 1:
+            raise ValueError(f"{where} cadence_sessions must be an integer >= 1, got {cadence!r}")
+        return cls(lookback_sessions=lookback, dependencies=tuple(deps), cadence_sessions=cadence)
 
 
 def training_gate(model: str) -> TrainingGate:

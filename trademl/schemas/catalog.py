@@ -2,7 +2,7 @@
 
 `table_spec` accepts either name (``raw/equities_bars`` or the dataset ``equities_eod``); a layer's
 tables join the catalog here from their module (trademl.schemas.raw, .reference, .curated,
-.features, .labels).
+.features, .labels, .models, .portfolio, .backtests).
 """
 
 from __future__ import annotations
@@ -12,12 +12,19 @@ import pyarrow as pa
 from trademl.schemas.base import TableSpec
 from trademl.schemas.curated import CURATED_TABLES
 from trademl.schemas.features import FEATURE_TABLES
+from trademl.schemas.backtests import BACKTEST_TABLES
 from trademl.schemas.labels import LABEL_TABLES
+from trademl.schemas.models import MODEL_TABLES
+from trademl.schemas.portfolio import PORTFOLIO_TABLES
 from trademl.schemas.raw import RAW_TABLES
 from trademl.schemas.reference import REFERENCE_TABLES
 
 TABLES: dict[str, TableSpec] = {
-    t.name: t for t in (*RAW_TABLES, *REFERENCE_TABLES, *CURATED_TABLES, *FEATURE_TABLES, *LABEL_TABLES)
+    t.name: t
+    for t in (
+        *RAW_TABLES, *REFERENCE_TABLES, *CURATED_TABLES, *FEATURE_TABLES, *LABEL_TABLES,
+        *MODEL_TABLES, *PORTFOLIO_TABLES, *BACKTEST_TABLES,
+    )
 }
 
 # Logical dataset names used by the backfill queue, the router and connectors -> lake table. Only
@@ -69,7 +76,7 @@ def ingested_tables() -> tuple[str, ...]:
 
 
 def derived_tables() -> tuple[str, ...]:
-    """Tables the platform builds from the lake (curated, features, labels), in catalog order."""
+    """Tables the platform builds from the lake (curated, features, labels, models, portfolio, backtests), in catalog order."""
     return tuple(t.name for t in TABLES.values() if not t.dataset)
 
 

@@ -200,8 +200,10 @@ class VendorHttpClient:
         headers: Mapping[str, str] | None = None,
         auth_env: Iterable[str] = (),
         allow_status: Iterable[int] = (),
+        json_body: Any = None,
     ) -> VendorResponse:
         """Send one logical request, retrying transient failures; returns a 2xx (or allowed) response.
+        `json_body`, when given, is sent as the JSON request body (e.g. a webhook POST).
 
         Raises VendorAuthError (401/403), VendorUnavailable (5xx/timeouts after retries, freezes longer
         than `max_wait`, daily cap), VendorError for other 4xx. Nothing raised contains a credential.
@@ -211,7 +213,9 @@ class VendorHttpClient:
         safe_url = scrub_url(requests.Request(method, url, params=params).prepare().url or url)
         attempts = _Attempts()
         while True:
-            sent = self._send_once(method, url, params=params, headers=headers, safe_url=safe_url, attempts=attempts)
+            sent = self._send_once(
+                method, url, params=params, headers=headers, safe_url=safe_url, attempts=attempts, json_body=json_body
+            )
             if sent is None:
                 continue  # a transport error, already backed off
             resp, content = sent
@@ -247,6 +251,7 @@ class VendorHttpClient:
         headers: Mapping[str, str] | None,
         safe_url: str,
         attempts: _Attempts,
+        json_body: Any = None,
     ) -> tuple[requests.Response, bytes] | None:
         """One admitted send holding an in-flight slot: the response and its body, or None after a
         transport error that was backed off (inside the slot) and may be retried."""
@@ -254,7 +259,9 @@ class VendorHttpClient:
             self.gate.admit(max_wait=self.max_wait)
             started = time.perf_counter()
             try:
-                resp = self.session.request(method, url, params=params, headers=headers, timeout=self.timeout)
+                resp = self.session.request(
+                    method, url, params=params, headers=headers, json=json_body, timeout=self.timeout
+                )
                 content = resp.content  # reading here surfaces truncated transfers as exceptions
             except _TRANSPORT_ERRORS as exc:
                 self._back_off_transport_error(exc, safe_url, attempts)
