@@ -70,7 +70,7 @@ def production_strategy(
     scored session already has its ADV, vol and covariance estimates."""
     settings = settings or backtest_settings()
     risk = risk or risk_config()
-    warmup = max(settings.window_sessions, risk.covariance.lookback_sessions)
+    warmup = max(settings.window_sessions, risk.cov_lookback)
     start = calendar.previous_session(first, warmup).date()
     curated = lake.read(CURATED, start, last).to_pandas()
     market = market_panel(curated, window=settings.window_sessions, spread_bps=settings.spread_bps,

@@ -1,4 +1,7 @@
-"""The market panel a backtest trades against: wide session x symbol frames of prices, returns and cost inputs.
+"""The market panel: wide session x symbol frames of curated prices, total returns and cost inputs.
+
+What the portfolio constructor (return history for its covariance) and the backtest (the market it
+trades against) read; it lives with the curated layer because both sit above it.
 
 Built from curated/equities_ohlcv_adj rows (as traded + point-in-time factors). Rows are XNYS sessions
 (datetime.date, ascending) from the first to the last curated date, so "20 sessions back" is 20 sessions,

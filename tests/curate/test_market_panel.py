@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from trademl import calendar
-from trademl.backtest import market_panel
+from trademl.curate.market_panel import market_panel
 
 SESSIONS = [d.date() for d in calendar.sessions("2024-01-02", "2024-02-29")][:25]
 

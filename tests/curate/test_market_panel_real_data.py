@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trademl.backtest import market_panel
+from trademl.curate.market_panel import market_panel
 from trademl.curate import session_factors
 
 pytestmark = pytest.mark.realdata
