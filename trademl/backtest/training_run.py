@@ -22,8 +22,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from trademl import calendar
-from trademl.backtest.engine import strategy_returns
-from trademl.curate.market_panel import market_panel
+from trademl.backtest.production import production_market, production_strategy
 from trademl.backtest.settings import BacktestSettings, backtest_settings
 from trademl.data.lake import Lake
 from trademl.models import registry
@@ -35,8 +34,6 @@ from trademl.models.readiness import check_readiness, training_gate
 from trademl.models.settings import TrainingConfig, Trial, training_config
 from trademl.portfolio import RiskConfig, risk_config
 
-CURATED = "curated/equities_ohlcv_adj"
-Strategy = Callable[[pd.DataFrame], pd.Series]
 # Metrics of the champion re-evaluated on the challenger's paths, logged on the challenger's run.
 CHAMPION_PREFIX = "champion_"
 COMPARED_CHAMPION_TAG = "compared_champion_version"
@@ -58,28 +55,6 @@ class TrainingOutcome:
     metrics: dict[str, float]
     champion_version: str | None
     artifacts: dict[str, Path]
-
-
-def production_strategy(
-    lake: Lake, first: dt.date, last: dt.date, *, settings: BacktestSettings | None = None, risk: RiskConfig | None = None
-) -> Strategy:
-    """scores (date, symbol, score) -> net daily returns of the production strategy over the curated
-    market of [first - warm-up, last]: portfolio.build_targets then run_backtest with the shared cost model.
-
-    The warm-up is the longer of the market panel's window and the covariance lookback, so the first
-    scored session already has its ADV, vol and covariance estimates."""
-    settings = settings or backtest_settings()
-    risk = risk or risk_config()
-    warmup = max(settings.window_sessions, risk.cov_lookback)
-    start = calendar.previous_session(first, warmup).date()
-    curated = lake.read(CURATED, start, last).to_pandas()
-    market = market_panel(curated, window=settings.window_sessions, spread_bps=settings.spread_bps,
-                          convention=settings.convention)
-
-    def strategy(scores: pd.DataFrame) -> pd.Series:
-        return strategy_returns(scores, market, risk, settings.cost_model, capital=settings.capital)
-
-    return strategy
 
 
 def evaluation_signatures(cfg: TrainingConfig, frame: pd.DataFrame, settings: BacktestSettings, risk: RiskConfig) -> dict[str, str]:
@@ -139,7 +114,8 @@ def train_challenger(
         raise TrainingRefused(f"{model} as of {day}: no labelled row in the {cfg.lookback_sessions}-session window")
     say(f"training frame: {len(frame)} rows, {frame['date'].nunique()} sessions, {frame['symbol'].nunique()} symbols")
     settings, risk = backtest_settings(), risk_config()
-    strategy = production_strategy(lake, min(frame["date"]), day, settings=settings, risk=risk)
+    strategy = production_strategy(production_market(lake, min(frame["date"]), day, settings=settings, risk=risk),
+                                   settings=settings, risk=risk)
     out = Path(work_dir) / f"{model}-{day.isoformat()}"
     trained, report, paths = train_and_evaluate(
         frame, cfg, asof=day, strategy=strategy, out_dir=out, lineage=input_lineage(lake, day, cfg)
