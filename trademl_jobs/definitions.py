@@ -1,7 +1,7 @@
 """The Definitions, merged from each layer's own (`dg.Definitions.merge`) and built for one vendor.
 
 Each asset layer file (`trademl_assets/reference.py`, `raw.py`, `curated.py`, `features.py`,
-`labels.py`) builds its assets and their checks;
+`labels.py`, `models.py`, `portfolio.py`, `backtests.py`, `reports.py`) builds its assets and their checks;
 the automation (jobs, schedules, sensors) and the resources are declared here once.
 `build_definitions(vendor, ...)` takes everything a deployment chooses explicitly (the vendor,
 whose pool the ingest assets run in, see trademl_assets/ingest_asset.py; the synthetic market's
@@ -18,27 +18,30 @@ from functools import lru_cache
 import dagster as dg
 
 from trademl.config import settings
-from trademl_assets import curated, features, labels, raw, reference
+from trademl_assets import backtests, curated, features, labels, models, portfolio, raw, reference, reports
 from trademl_jobs.alerts import build_alert_sensor
 from trademl_jobs.automation import automation_on
 from trademl_jobs.jobs import audit_job, ingest_job, maintenance_job, materialize_job, qc_probe_job
 from trademl_jobs.run_health import run_health_sensor
 from trademl_jobs.schedules import build_schedules
 from trademl_jobs.sensors import build_sensors
+from trademl_jobs.training import build_training_sensors, promote_job, train_job
 from trademl_resources import ControlDbResource, LakeResource, VendorResource
+from trademl_resources.training import TrainingResource
 from trademl_resources.vendors import VENDOR_RESOURCES, SyntheticResource
 
 
 def _automation(automation: bool) -> dg.Definitions:
     """Jobs, schedules and sensors (the node loop); the reaper sensor always starts RUNNING."""
     return dg.Definitions(
-        jobs=[ingest_job, materialize_job, audit_job, maintenance_job, qc_probe_job],
+        jobs=[ingest_job, materialize_job, audit_job, maintenance_job, qc_probe_job, train_job, promote_job],
         schedules=build_schedules(automation),
-        sensors=[*build_sensors(automation), run_health_sensor, build_alert_sensor(automation)],
+        sensors=[*build_sensors(automation), run_health_sensor, build_alert_sensor(automation),
+                 *build_training_sensors(automation)],
     )
 
 
-def _resources(vendor: str, synthetic: SyntheticResource | None) -> dg.Definitions:
+def _resources(vendor: str, synthetic: SyntheticResource | None, training: TrainingResource | None) -> dg.Definitions:
     """The lake, the control db, the routed `vendor` (set to `vendor`) and one resource per vendor
     (non-secret settings only; keys come from the environment at call time)."""
     per_vendor = {name: resource() for name, resource in VENDOR_RESOURCES.items()}
@@ -49,29 +52,43 @@ def _resources(vendor: str, synthetic: SyntheticResource | None) -> dg.Definitio
             "lake": LakeResource(),
             "control_db": ControlDbResource(),
             "vendor": VendorResource(vendor=vendor, **per_vendor),
+            "training": training or TrainingResource(),
             **per_vendor,
         },
     )
 
 
-def build_definitions(vendor: str, *, synthetic: SyntheticResource | None = None, automation: bool = True) -> dg.Definitions:
+def build_definitions(
+    vendor: str,
+    *,
+    synthetic: SyntheticResource | None = None,
+    automation: bool = True,
+    training: TrainingResource | None = None,
+) -> dg.Definitions:
     """Every definition of the project for `vendor` (a TRADEML_VENDOR value: a vendor, a comma list,
     or "auto"): the ingest assets in that vendor's pool and the `vendor` resource routing its
     providers; `synthetic` replaces the default synthetic-market resource (e.g. the demo's size);
-    `automation` picks the schedules' and sensors' default status. Built once per choice."""
-    return _built(vendor, synthetic, automation)
+    `automation` picks the schedules' and sensors' default status; `training` the model layer's
+    overrides (the demo's shorter training window). Built once per choice."""
+    return _built(vendor, synthetic, automation, training)
 
 
 @lru_cache(maxsize=16)
-def _built(vendor: str, synthetic: SyntheticResource | None, automation: bool) -> dg.Definitions:
+def _built(
+    vendor: str, synthetic: SyntheticResource | None, automation: bool, training: TrainingResource | None
+) -> dg.Definitions:
     return dg.Definitions.merge(
         reference.build_defs(vendor),
         raw.build_defs(vendor),
         curated.build_defs(),
         features.build_defs(),
         labels.build_defs(),
+        models.build_defs(),
+        portfolio.build_defs(),
+        backtests.build_defs(),
+        reports.build_defs(),
         _automation(automation),
-        _resources(vendor, synthetic),
+        _resources(vendor, synthetic, training),
     )
 
 

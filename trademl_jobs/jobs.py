@@ -17,7 +17,7 @@ ingest_job = dg.define_asset_job(
     description="Raw and reference ingest for a session range (launched by the queue worker sensor).",
 )
 
-MATERIALIZE_GROUPS = ("raw", "reference", "curated", "features", "labels")
+MATERIALIZE_GROUPS = ("raw", "reference", "curated", "features", "labels", "models", "portfolio", "backtests", "reports")
 materialize_job = dg.define_asset_job(
     "materialize_job",
     # A group with no asset yet selects nothing (it resolves to the empty set, not an error).

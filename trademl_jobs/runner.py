@@ -45,6 +45,7 @@ from trademl_jobs.queue import (
 )
 from trademl_jobs.run_health import process_tags, reap_before_launch, watch_run
 from trademl_jobs.run_progress import StepProgress
+from trademl_resources.training import TrainingResource
 from trademl_resources.vendors import SyntheticResource
 
 MATERIALIZE_JOB = "materialize_job"
@@ -84,11 +85,13 @@ class RangeRun:
     not_run: tuple[str, ...] = ()  # planned steps that never started (known when progress was watched)
 
 
-def job_for(name: str, vendor: str | None = None, synthetic: SyntheticResource | None = None) -> dg.JobDefinition:
-    """Job `name` of the definitions built for `vendor` (None: TRADEML_VENDOR now) and `synthetic`."""
+def job_for(
+    name: str, vendor: str | None = None, synthetic: SyntheticResource | None = None, training: TrainingResource | None = None
+) -> dg.JobDefinition:
+    """Job `name` of the definitions built for `vendor` (None: TRADEML_VENDOR now), `synthetic` and `training`."""
     from trademl_jobs.definitions import build_definitions
 
-    return build_definitions(vendor or settings().vendor, synthetic=synthetic).resolve_job_def(name)
+    return build_definitions(vendor or settings().vendor, synthetic=synthetic, training=training).resolve_job_def(name)
 
 
 def quiet(config: dg.RunConfig) -> dg.RunConfig:
@@ -129,13 +132,14 @@ def materialize_assets(
     synthetic: SyntheticResource | None = None,
     progress: Callable[[str], None] | None = None,
     extra_tags: dict[str, str] | None = None,
+    training: TrainingResource | None = None,
 ) -> RangeRun:
     """ONE run of `materialize_job` over the selected assets `keys` (their checks included) and the
     sessions [first, last] (the partition range tags of a single-run backfill), from `vendor` (None:
     TRADEML_VENDOR); `progress` receives one line per step start and finish while it runs."""
     return _execute(
         instance,
-        job_for(MATERIALIZE_JOB, vendor, synthetic),
+        job_for(MATERIALIZE_JOB, vendor, synthetic, training),
         asset_selection=list(keys),
         run_config=quiet(dg.RunConfig()),
         tags={RANGE_START: first, RANGE_END: last, **(extra_tags or {})},
@@ -192,6 +196,21 @@ def _execute(
             instance=instance, run_id=run_id, tags={**tags, **process_tags()}, raise_on_error=False, **kwargs
         )
     return RangeRun(result.run_id, result.success, time.perf_counter() - t0, tuple(steps.not_run()) if steps else ())
+
+
+def run_job(
+    instance: dg.DagsterInstance,
+    name: str,
+    *,
+    run_config: dg.RunConfig | None = None,
+    tags: dict[str, str] | None = None,
+    training: TrainingResource | None = None,
+    partition_key: str | None = None,
+) -> RangeRun:
+    """ONE in-process run of job `name` (e.g. promote_job, train_job) on the project's instance."""
+    extra = {"partition_key": partition_key} if partition_key else {}
+    return _execute(instance, job_for(name, None, None, training), run_config=quiet(run_config or dg.RunConfig()),
+                    tags=dict(tags or {}), **extra)
 
 
 def check_evaluations(

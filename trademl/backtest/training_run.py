@@ -162,3 +162,31 @@ def champion_comparison(model: str, challenger_version: str) -> dict[str, Any] |
         if key in metrics:
             theirs[key] = metrics[key]
     return theirs
+
+
+def challenger_green(model: str, engine: Engine) -> tuple[bool, str]:
+    """Whether the challenger's data gate still holds over its own window now (a revision may have
+    turned a session RED since it was trained), and the gate's reason when it does not."""
+    ref = registry.challenger(model)
+    if ref is None:
+        return False, f"no challenger of {model} is registered"
+    tags = registry.version_tags(model, ref.version)
+    run_tags = registry.client().get_run(ref.run_id).data.tags
+    asof = run_tags.get("asof") or tags.get("asof")
+    if not asof:
+        return False, f"{model} v{ref.version} carries no asof tag"
+    lookback = int(run_tags.get("lookback_sessions") or training_config(model).lookback_sessions)
+    readiness = check_readiness(engine, training_gate(model), asof, lookback_sessions=lookback)
+    return readiness.ready, readiness.reason()
+
+
+def promote_challenger(model: str, *, engine: Engine, manual: bool = False, env: str | None = None):
+    """promote_if_beat_champion on the current challenger, with its GREEN gate re-checked and the
+    champion re-evaluated on the challenger's paths when the training run did that (else the
+    champion's own logged evaluation, whose signatures then decide comparability)."""
+    from trademl.models.promotion import promote_if_beat_champion
+
+    ref = registry.challenger(model)
+    green_ok = challenger_green(model, engine)[0] if ref is not None else False
+    theirs = champion_comparison(model, ref.version) if ref is not None else None
+    return promote_if_beat_champion(model, green_ok=green_ok, env=env, control_engine=engine, champion_metrics=theirs, manual=manual)
