@@ -89,3 +89,44 @@ def standin_strategy(returns: pd.DataFrame, *, cost_bps: float = 5.0) -> Callabl
         return net[fwd.notna().any(axis=1)].astype(np.float64)
 
     return strategy
+
+
+def random_frame(*, n_sessions: int, n_symbols: int, seed: int, signal: float = 1.0, end: str = "2024-06-28") -> pd.DataFrame:
+    """A small training frame over the `n_sessions` XNYS sessions ending `end`: random features,
+    labels with `signal` x feat_mom_5 planted in the 1-session label (the rest noise)."""
+    from trademl import calendar
+
+    days = calendar.sessions(calendar.previous_session(end, n_sessions - 1), end)
+    rng = np.random.default_rng(seed)
+    n = n_sessions * n_symbols
+    frame = pd.DataFrame({
+        "date": np.repeat(days.date, n_symbols),
+        "symbol": np.tile([f"S{i:03d}" for i in range(n_symbols)], n_sessions),
+    })
+    for name in EQUITIES_XS_FEATURES:
+        frame[name] = rng.standard_normal(n)
+    noise = rng.standard_normal((4, n)) * 0.01
+    frame["logret_fwd_1d"] = signal * 0.01 * frame["feat_mom_5"].to_numpy() + noise[0]
+    frame["xs_logret_fwd_1d"] = frame["logret_fwd_1d"] - frame.groupby("date")["logret_fwd_1d"].transform("mean")
+    frame["xs_logret_fwd_5d"] = noise[1] * 2
+    frame["xs_logret_fwd_20d"] = noise[2] * 4
+    return frame
+
+
+def small_config(**overrides: object):
+    """configs/training/equities_xs.yml with a tiny grid and CPCV, one thread: unit-test sized."""
+    import dataclasses
+
+    from trademl.models.settings import CpcvSettings, Trial, training_config
+
+    fast = {"num_boost_round": 10, "max_bin": 15, "min_data_in_leaf": 20}
+    base = {
+        "grid": (Trial("h1_small", "xs_logret_fwd_1d", 1, {**fast, "num_leaves": 4}),
+                 Trial("h5_small", "xs_logret_fwd_5d", 5, {**fast, "num_leaves": 4})),
+        "cpcv": CpcvSettings(n_groups=4, n_test_groups=2, embargo_sessions=2, min_test_sessions=10),
+        "pbo_partitions": 4,
+        "num_threads": 1,
+        "lightgbm": {**training_config().lightgbm, **fast},
+    }
+    base.update(overrides)
+    return dataclasses.replace(training_config(), **base)
