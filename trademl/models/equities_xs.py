@@ -82,6 +82,39 @@ class TrainedModel:
         return np.asarray(self.booster.predict(X, num_threads=int(self.training_cfg.get("threads", 1))), dtype=np.float64)
 
 
+def training_rows(
+    frame: pd.DataFrame, cfg: TrainingConfig, *, asof: dt.date, label: str, horizon: int
+) -> tuple[np.ndarray, np.ndarray, pd.Series]:
+    """Which rows may train as of `asof` (label not NaN and ending on or before `asof`), their sample
+    weights (recency x regime; 0 for the other rows) and every row's label end session."""
+    ends = label_ends(frame["date"], horizon)
+    keep = (ends <= asof).to_numpy() & frame[label].notna().to_numpy()
+    if not keep.any():
+        raise ValueError(f"no row of the frame has a {label} known at {asof}")
+    weights = np.zeros(len(frame))
+    dates = frame["date"].to_numpy()[keep]
+    weights[keep] = time_decay_weights(dates, asof, cfg.time_decay_half_life_sessions) * regime_weights(dates, cfg.regime_masks)
+    return keep, weights, ends
+
+
+def booster_params(cfg: TrainingConfig, params: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], int]:
+    """LightGBM training parameters (config base, then `params`), forced deterministic, and the rounds."""
+    all_params = {**cfg.params_for(), **dict(params or {})}
+    all_params.update(seed=cfg.seed, deterministic=True, force_row_wise=True, num_threads=cfg.threads, verbosity=-1)
+    rounds = int(all_params.pop("num_boost_round", 100))
+    return all_params, rounds
+
+
+def dataset_params(cfg: TrainingConfig, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The binning parameters of a training Dataset (max_bin from the config or `params`)."""
+    merged = {**cfg.lightgbm, **dict(params or {})}
+    out = {"verbosity": -1, "num_threads": cfg.threads, "seed": cfg.seed}
+    for key in ("max_bin", "min_data_in_bin", "min_data_in_leaf"):
+        if key in merged:
+            out[key] = merged[key]
+    return out
+
+
 def train(
     frame: pd.DataFrame,
     cfg: TrainingConfig,
@@ -99,33 +132,24 @@ def train(
     """
     day = session_of(asof)
     label = label or cfg.label
-    horizon = horizon or (cfg.label_horizon_sessions if label == cfg.label else None)
-    if horizon is None:
-        horizon = label_horizon_of(label)
-    ends = label_ends(frame["date"], horizon)
-    keep = (ends <= day).to_numpy() & frame[label].notna().to_numpy()
-    rows = frame.loc[keep]
-    if rows.empty:
-        raise ValueError(f"no row of the frame has a {label} known at {day}")
-    weights = time_decay_weights(rows["date"], day, cfg.time_decay_half_life_sessions) * regime_weights(rows["date"], cfg.regime_masks)
-    all_params = {**cfg.params_for(), **dict(params or {})}
-    all_params.update(seed=cfg.seed, deterministic=True, force_row_wise=True, num_threads=cfg.threads, verbosity=-1)
-    rounds = int(all_params.pop("num_boost_round", 100))
+    horizon = horizon or (cfg.label_horizon_sessions if label == cfg.label else label_horizon_of(label))
+    keep, weights, ends = training_rows(frame, cfg, asof=day, label=label, horizon=horizon)
+    all_params, rounds = booster_params(cfg, params)
     data = lgb.Dataset(
-        rows[list(cfg.features)].to_numpy(dtype=np.float64),
-        label=rows[label].to_numpy(dtype=np.float64),
-        weight=weights,
+        frame[list(cfg.features)].to_numpy(dtype=np.float64)[keep],
+        label=frame[label].to_numpy(dtype=np.float64)[keep],
+        weight=weights[keep],
         feature_name=list(cfg.features),
-        params={"verbosity": -1, "num_threads": cfg.threads, "seed": cfg.seed},
+        params=dataset_params(cfg, params),
         free_raw_data=True,
     )
     booster = lgb.train(all_params, data, num_boost_round=rounds)
-    first = min(rows["date"])
+    first = min(frame["date"].to_numpy()[keep])
     resolved = {
         **cfg.to_dict(),
         "asof": day.isoformat(),
         "window": {"first": window_start(day, cfg.lookback_sessions).isoformat(), "last": day.isoformat(),
-                   "first_row": first.isoformat(), "rows": int(len(rows))},
+                   "first_row": first.isoformat(), "rows": int(keep.sum())},
         "trained_label": label,
         "trained_horizon": horizon,
         "params": {**all_params, "num_boost_round": rounds},
