@@ -249,3 +249,32 @@ def train_and_evaluate(
 def artifact_summary(paths: Mapping[str, Path]) -> dict[str, Any]:
     """Name -> (path, bytes) of written artifacts, for logs and asset metadata."""
     return {name: {"path": str(p), "bytes": p.stat().st_size} for name, p in paths.items()}
+
+
+def evaluate_trial(
+    frame: pd.DataFrame, cfg: TrainingConfig, trial: Trial, *, strategy: Strategy, asof: dt.date | str
+) -> dict[str, float]:
+    """One configuration (e.g. the champion's) on exactly the CPCV paths `run_cpcv(frame, cfg, ...)` uses:
+    the same sort, groups, embargo and purge, scored by the same `strategy`. Returns its
+    `oos_sharpe_net` (mean path Sharpe, annualised), `max_drawdown` (worst path), `path_sharpe_std`
+    and `rank_ic_mean`, so a challenger and a champion are compared on the same paths (SSOT 6.4)."""
+    if trial.label not in frame.columns:
+        raise ValueError(f"trial {trial.name} trains on {trial.label!r}, which the frame does not hold")
+    frame = frame.sort_values(["date", "symbol"], kind="stable").reset_index(drop=True)
+    times = pd.Series(pd.to_datetime(frame["date"]).to_numpy(), index=frame.index)
+    cv = CombinatorialPurgedKFold(cfg.cpcv.groups_for(int(times.nunique())), cfg.cpcv.n_test_groups, cfg.cpcv.embargo_sessions)
+    X = frame[list(cfg.features)].to_numpy(dtype=np.float64)
+    paths = _oos_paths(frame, X, cfg, trial, cv, times, session_of(asof))
+    keys = frame[["date", "symbol"]]
+    returns = pd.DataFrame({p: strategy(keys.assign(score=paths[:, p])) for p in range(cv.n_paths)}).sort_index()
+    sharpes = np.array([sharpe_ratio(returns[p].to_numpy(), periods_per_year=PERIODS_PER_YEAR) for p in range(cv.n_paths)])
+    label = frame[cfg.label].to_numpy(dtype=np.float64)
+    rank_ic = pd.concat(
+        [information_coefficient(paths[:, p], label, frame["date"], method="spearman") for p in range(cv.n_paths)], axis=1
+    ).mean(axis=1)
+    return {
+        "oos_sharpe_net": float(sharpes.mean()),
+        "max_drawdown": float(max(max_drawdown(returns[p].to_numpy()) for p in returns.columns)),
+        "path_sharpe_std": float(sharpes.std(ddof=1)) if sharpes.size > 1 else 0.0,
+        "rank_ic_mean": float(rank_ic.mean()),
+    }

@@ -1,11 +1,11 @@
-"""`trademl` console script: demo, status, audit, backfill, ingest, materialize, files, symbols, lake, sql,
-ui and where — each running through Dagster (`lake` reads the lake directly: a partition's versions, an
+"""`trademl` console script: demo, status, audit, backfill, ingest, materialize, train, evaluate, promote,
+report, files, symbols, lake, sql, ui and where — each running through Dagster (`lake` reads the lake directly: a partition's versions, an
 older version, accepting a revision; `files` lists and checks your file mappings; `sql` queries
 read-only views of the lake's tables; `symbols` lists what a vendor serves; `where` prints the paths
 every command uses and where each came from).
 
 One module per command family, each with a `register(sub)` that adds its subcommands:
-`data` (status, audit, backfill, ingest), `materialize`, `demo`, `files` (list, check mappings), `lake`, `sql`,
+`data` (status, audit, backfill, ingest), `materialize`, `models` (train, evaluate, promote, report), `demo`, `files` (list, check mappings), `lake`, `sql`,
 `symbols`, `ui`, `where`; `args` holds what they share.
 """
 
@@ -17,12 +17,12 @@ from collections.abc import Sequence
 
 from trademl.config import resolve_relative_path_variables
 from trademl.logs import configure_logging
-from trademl_jobs.cli import data, demo, files, lake, materialize, sql, symbols, ui, where
+from trademl_jobs.cli import data, demo, files, lake, materialize, models, sql, symbols, ui, where
 from trademl_jobs.cli.args import LOG_LEVELS, CliError, Parser, log_level
 
 __all__ = ["CliError", "build_parser", "main"]
 
-COMMAND_FAMILIES = (demo, data, materialize, files, symbols, lake, sql, ui, where)
+COMMAND_FAMILIES = (demo, data, materialize, models, files, symbols, lake, sql, ui, where)
 
 
 def build_parser() -> Parser:

@@ -1,4 +1,5 @@
-"""`trademl demo`: the demo window of the embedded synthetic market, materialized, audited, backfilled."""
+"""`trademl demo`: the demo window of the embedded synthetic market, materialized, audited, backfilled,
+then the research path (curated, features, labels) and the model loop (train, promote, report)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from trademl.config import config_value, settings, typed_config
 from trademl.schemas import DATASET_TABLES, layer_datasets
 from trademl_jobs.cli.args import CliError, control_db, parse_date, positive_int, reject_unhappened, say
 from trademl_jobs.cli.data import print_coverage, status_payload
+from trademl_jobs.cli.demo_models import run_model_loop
 from trademl_jobs.cli.demo_research import all_green, materialize_research
 
 if TYPE_CHECKING:  # Dagster is imported only when a command runs
@@ -48,7 +50,8 @@ class DemoSettings:
     """configs/demo.yml: the demo's last session `end` (YYYY-MM-DD, fixed so every machine writes the
     same files), `symbols` of the synthetic market, `daily_sessions` of daily and reference tables,
     the last `minute_sessions` of them for minute bars and option chains, macro vintages from
-    `macro_lead_sessions` before the daily window, and the planted cross-sectional `signal_strength`."""
+    `macro_lead_sessions` before the daily window, the planted cross-sectional `signal_strength`, and
+    the model loop's `training_lookback_sessions` (the demo's year is shorter than the config's window)."""
 
     end: str
     symbols: int
@@ -56,6 +59,7 @@ class DemoSettings:
     minute_sessions: int
     macro_lead_sessions: int
     signal_strength: float
+    training_lookback_sessions: int
 
     @classmethod
     def from_config(cls, doc: Mapping[str, Any]) -> DemoSettings:
@@ -76,10 +80,11 @@ class DemoSettings:
             value("minute_sessions", int),
             value("macro_lead_sessions", int),
             value("signal_strength", float),
+            value("training_lookback_sessions", int),
         )
         if out.macro_lead_sessions < 0:
             raise ValueError(f"configs/demo.yml macro_lead_sessions must be >= 0, got {out.macro_lead_sessions}")
-        for key in ("symbols", "daily_sessions", "minute_sessions"):
+        for key in ("symbols", "daily_sessions", "minute_sessions", "training_lookback_sessions"):
             if getattr(out, key) < 1:
                 raise ValueError(f"configs/demo.yml {key} must be >= 1, got {getattr(out, key)}")
         return out
@@ -174,11 +179,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     instance = dagster_instance()
     t_start = time.perf_counter()
     engine = control_db()
-    n_steps = 11
+    n_steps = 14
     materialize_window(instance, engine, window, market, n_steps)
     audit_window(engine, window, n_steps)
     backfill_outage(instance, engine, market, n_steps)
     materialize_research(instance, engine, window.daily, window.minute, market, first_step=7, n_steps=n_steps)
+    run_model_loop(instance, window.last, lookback_sessions=cfg.training_lookback_sessions, first_step=12, n_steps=n_steps)
     return print_summary(time.perf_counter() - t_start)
 
 
