@@ -23,23 +23,25 @@ def _backtest_asset() -> dg.AssetsDefinition:
         key=asset_key_for(TABLE),
         group_name="backtests",
         partitions_def=session_partitions(),
-        backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=1),
+        backfill_policy=dg.BackfillPolicy.single_run(),
         deps=[asset_key_for(SCORES), asset_key_for(TARGETS)],
         kinds={"parquet"},
         description=spec.description,
         metadata={"table": spec.name, "partition_column": spec.partition_column},
     )
     def equities_xs_backtest(context: dg.AssetExecutionContext, lake: LakeResource, control_db: ControlDbResource) -> dg.MaterializeResult:
-        started = dt.datetime.now(dt.UTC)
-        try:
-            run = champion_backtest(MODEL, context.partition_key, lake=lake.lake(), scores_table=SCORES)
-        except NoChampion as exc:
-            raise dg.Failure(description=str(exc), allow_retries=False) from None
-        written = lake.lake().write_partition(TABLE, run.asof, run.frame)
-        metrics = {k: float(v) for k, v in run.result.metrics.items()}
-        if written.changed:  # a rerun of the same backtest adds no second registry row
-            create_backtest_run(control_db.engine(), model_id=f"{MODEL}:v{run.version}", params={"asof": run.asof.isoformat()},
-                                metrics=metrics, started_at=started, finished_at=dt.datetime.now(dt.UTC), tag="champion")
+        for asof in context.partition_keys:  # one backtest per as-of session of the range
+            started = dt.datetime.now(dt.UTC)
+            try:
+                run = champion_backtest(MODEL, asof, lake=lake.lake(), scores_table=SCORES)
+            except NoChampion as exc:
+                raise dg.Failure(description=str(exc), allow_retries=False) from None
+            written = lake.lake().write_partition(TABLE, run.asof, run.frame)
+            metrics = {k: float(v) for k, v in run.result.metrics.items()}
+            if written.changed:  # a rerun of the same backtest adds no second registry row
+                create_backtest_run(control_db.engine(), model_id=f"{MODEL}:v{run.version}", params={"asof": run.asof.isoformat()},
+                                    metrics=metrics, started_at=started, finished_at=dt.datetime.now(dt.UTC), tag="champion")
+            context.log.info(f"backtest as of {asof}: v{run.version}, {len(run.frame)} sessions, Sharpe {metrics.get('sharpe', float('nan')):.2f}")
         return dg.MaterializeResult(metadata={
             "model_version": run.version,
             "sessions": len(run.frame),

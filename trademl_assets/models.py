@@ -37,7 +37,7 @@ def _training_asset() -> dg.AssetsDefinition:
         key=MODEL_KEY,
         group_name="models",
         partitions_def=session_partitions(),
-        backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=1),
+        backfill_policy=dg.BackfillPolicy.single_run(),
         deps=[Upstream(FEATURES, lookback=lookback).dep(), Upstream(LABELS, lookback=lookback).dep(),
               Upstream(CURATED, lookback=lookback).dep()],
         kinds={"lightgbm", "mlflow"},
@@ -50,6 +50,9 @@ def _training_asset() -> dg.AssetsDefinition:
         if not (training.enabled if training.enabled is not None else training_enabled()):
             raise dg.Failure(description=f"training is disabled in this environment's profile (set {TRAINING_ENABLED_VAR}=true)",
                              allow_retries=False)
+        if len(context.partition_keys) != 1:
+            raise dg.Failure(description=f"a training run trains as of one session; this run asks for {len(context.partition_keys)} "
+                             "(materialize one partition, or let train_if_ready choose)", allow_retries=False)
         with tempfile.TemporaryDirectory(prefix="trademl-train-") as work:
             try:
                 outcome = train_challenger(

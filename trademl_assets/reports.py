@@ -22,17 +22,19 @@ def _daily_asset() -> dg.AssetsDefinition:
         key=dg.AssetKey(["reports", "daily"]),
         group_name="reports",
         partitions_def=session_partitions(),
-        backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=1),
+        backfill_policy=dg.BackfillPolicy.single_run(),
         deps=[asset_key_for(BACKTEST), asset_key_for("portfolio/targets")],
         kinds={"json", "markdown"},
         description="The daily report (SSOT 4.9 JSON contract, Markdown over the same JSON, plots) of the as-of session.",
     )
     def daily(context: dg.AssetExecutionContext, lake: LakeResource, control_db: ControlDbResource) -> dg.MaterializeResult:
-        try:
-            json_path, md_path = sleeve_daily_report(MODEL, context.partition_key, lake=lake.lake(), engine=control_db.engine(),
-                                                     out_dir=reports_dir(), backtest_table=BACKTEST)
-        except NoChampion as exc:
-            raise dg.Failure(description=str(exc), allow_retries=False) from None
+        for asof in context.partition_keys:  # one report per session of the range
+            try:
+                json_path, md_path = sleeve_daily_report(MODEL, asof, lake=lake.lake(), engine=control_db.engine(),
+                                                         out_dir=reports_dir(), backtest_table=BACKTEST)
+            except NoChampion as exc:
+                raise dg.Failure(description=str(exc), allow_retries=False) from None
+            context.log.info(f"daily report of {asof}: {md_path}")
         return dg.MaterializeResult(metadata={"json": dg.MetadataValue.path(json_path), "markdown": dg.MetadataValue.path(md_path)})
 
     return daily
