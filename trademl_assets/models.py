@@ -57,7 +57,8 @@ def _training_asset() -> dg.AssetsDefinition:
             try:
                 outcome = train_challenger(
                     MODEL, context.partition_key, lake=lake.lake(), engine=control_db.engine(), work_dir=work,
-                    lookback_sessions=training.lookback_sessions, tags={"dagster_run_id": context.run_id},
+                    lookback_sessions=training.lookback_sessions, cpcv_overrides=training.cpcv_overrides(),
+                    trials=training.trial_names(), tags={"dagster_run_id": context.run_id},
                     progress=context.log.info,
                 )
             except TrainingRefused as exc:

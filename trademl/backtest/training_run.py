@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,6 +62,7 @@ def evaluation_signatures(cfg: TrainingConfig, frame: pd.DataFrame, settings: Ba
     cost_signature: the cost model, market assumptions and portfolio rules the strategy trades with."""
     cpcv = {
         "cpcv": dataclasses.asdict(cfg.cpcv),
+        "trials": [t.name for t in cfg.grid],
         "first": min(frame["date"]).isoformat(),
         "last": max(frame["date"]).isoformat(),
         "sessions": int(frame["date"].nunique()),
@@ -93,12 +94,16 @@ def train_challenger(
     engine: Engine,
     work_dir: str | Path,
     lookback_sessions: int | None = None,
+    cpcv_overrides: Mapping[str, int] | None = None,
+    trials: Sequence[str] | None = None,
     tags: Mapping[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> TrainingOutcome:
     """Train `model` as of `asof` (an XNYS session) when its data gate is met, evaluate it with CPCV
     under the production strategy, compare it with the champion on the same paths, and register it
-    as the new `challenger` version. `lookback_sessions` overrides the training window (the demo).
+    as the new `challenger` version. `lookback_sessions` overrides the training window and
+    `cpcv_overrides` fields of the CPCV settings, `trials` the subset of the grid to try (the demo's
+    short year); all of them enter the evaluation's signature.
 
     Raises TrainingRefused (one line) when the gate is not met or the window holds no labelled row."""
     say = progress or (lambda _line: None)
@@ -106,6 +111,13 @@ def train_challenger(
     cfg = training_config(model)
     if lookback_sessions:
         cfg = dataclasses.replace(cfg, lookback_sessions=int(lookback_sessions))
+    if cpcv_overrides:
+        cfg = dataclasses.replace(cfg, cpcv=dataclasses.replace(cfg.cpcv, **dict(cpcv_overrides)))
+    if trials:
+        unknown = sorted(set(trials) - {t.name for t in cfg.grid})
+        if unknown:
+            raise ValueError(f"unknown trial(s) {', '.join(unknown)}; the grid of {model} has {', '.join(t.name for t in cfg.grid)}")
+        cfg = dataclasses.replace(cfg, grid=tuple(t for t in cfg.grid if t.name in set(trials)))
     readiness = check_readiness(engine, training_gate(model), day, lookback_sessions=cfg.lookback_sessions)
     if not readiness.ready:
         raise TrainingRefused(f"{model} as of {day}: {readiness.reason()}")

@@ -51,7 +51,7 @@ class DemoSettings:
     same files), `symbols` of the synthetic market, `daily_sessions` of daily and reference tables,
     the last `minute_sessions` of them for minute bars and option chains, macro vintages from
     `macro_lead_sessions` before the daily window, the planted cross-sectional `signal_strength`, and
-    the model loop's `training_lookback_sessions` (the demo's year is shorter than the config's window)."""
+    the model loop's `training` overrides (window and CPCV test length: the demo's year is short)."""
 
     end: str
     symbols: int
@@ -59,7 +59,7 @@ class DemoSettings:
     minute_sessions: int
     macro_lead_sessions: int
     signal_strength: float
-    training_lookback_sessions: int
+    training: Mapping[str, Any]
 
     @classmethod
     def from_config(cls, doc: Mapping[str, Any]) -> DemoSettings:
@@ -80,11 +80,16 @@ class DemoSettings:
             value("minute_sessions", int),
             value("macro_lead_sessions", int),
             value("signal_strength", float),
-            value("training_lookback_sessions", int),
+            dict(value("training", dict)),
         )
+        known = {"lookback_sessions", "min_test_sessions", "embargo_sessions", "trials"}
+        counts = [v for k, v in out.training.items() if k != "trials"]
+        if set(out.training) - known or not all(isinstance(v, int) and v >= 1 for v in counts):
+            raise ValueError(f"configs/demo.yml training takes {', '.join(sorted(known))} (positive integers, trials a list), "
+                             f"got {out.training!r}")
         if out.macro_lead_sessions < 0:
             raise ValueError(f"configs/demo.yml macro_lead_sessions must be >= 0, got {out.macro_lead_sessions}")
-        for key in ("symbols", "daily_sessions", "minute_sessions", "training_lookback_sessions"):
+        for key in ("symbols", "daily_sessions", "minute_sessions"):
             if getattr(out, key) < 1:
                 raise ValueError(f"configs/demo.yml {key} must be >= 1, got {getattr(out, key)}")
         return out
@@ -184,7 +189,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     audit_window(engine, window, n_steps)
     backfill_outage(instance, engine, market, n_steps)
     materialize_research(instance, engine, window.daily, window.minute, market, first_step=7, n_steps=n_steps)
-    run_model_loop(instance, window.last, lookback_sessions=cfg.training_lookback_sessions, first_step=12, n_steps=n_steps)
+    run_model_loop(instance, window.last, training=cfg.training, first_step=12, n_steps=n_steps)
     return print_summary(time.perf_counter() - t_start)
 
 

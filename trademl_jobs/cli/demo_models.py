@@ -21,7 +21,7 @@ REPORT_CHAIN = ("models/equities_xs_scores", "portfolio/targets", "backtests/equ
 SHOWN = ("oos_sharpe_net", "max_drawdown", "dsr", "pbo", "rank_ic_mean")
 
 
-def run_model_loop(instance, last: str, *, lookback_sessions: int, first_step: int, n_steps: int) -> None:
+def run_model_loop(instance, last: str, *, training: dict, first_step: int, n_steps: int) -> None:
     """Steps `first_step`.. of `n_steps`: train (if the sensor asks), promote (if every bar passes), report `last`."""
     import dagster as dg
 
@@ -33,11 +33,11 @@ def run_model_loop(instance, last: str, *, lookback_sessions: int, first_step: i
     from trademl_resources.training import TrainingResource
 
     os.environ[AUTO_PROMOTE_VAR] = "true"  # the demo enables auto-promotion explicitly, for this process only
-    training = TrainingResource(lookback_sessions=lookback_sessions)
+    training = TrainingResource(**{k: (",".join(v) if k == "trials" else v) for k, v in training.items()})
     control_db = ControlDbResource()
     step = first_step
 
-    say(f"[{step}/{n_steps}] train_if_ready sensor ({lookback_sessions}-session window)")
+    say(f"[{step}/{n_steps}] train_if_ready sensor ({training.lookback_sessions}-session window)")
     with dg.build_sensor_context(instance=instance) as context:
         tick = train_tick(context, control_db, training)
     if isinstance(tick, dg.RunRequest):
@@ -47,7 +47,7 @@ def run_model_loop(instance, last: str, *, lookback_sessions: int, first_step: i
                                  extra_tags={"dagster/sensor_name": "train_if_ready"})
         challenger = registry.challenger(MODEL)
         say(f"      run {run.run_id[:8]} {'ok' if run.success else 'failed'} in {run.seconds:.1f}s"
-            + (f": challenger v{challenger.version}" if run.success and challenger else ""))
+            + (f": challenger v{challenger.version}" if run.success and challenger else f": {_failure(instance, run)}"))
     else:
         say(f"      skipped: {tick.skip_message}")
 
@@ -73,8 +73,16 @@ def run_model_loop(instance, last: str, *, lookback_sessions: int, first_step: i
         say(f"[{step}/{n_steps}] champion scores -> targets -> backtest -> daily report of {last} (one run)")
         keys = [dg.AssetKey.from_user_string(k) for k in REPORT_CHAIN]
         run = materialize_assets(instance, keys, last, last)
-        say(f"      run {run.run_id[:8]} {'ok' if run.success else 'failed'} in {run.seconds:.1f}s")
+        say(f"      run {run.run_id[:8]} {'ok' if run.success else 'failed'} in {run.seconds:.1f}s"
+            + ("" if run.success else f": {_failure(instance, run)}"))
     say(f"      report: {report.with_name('daily.md')}")
+
+
+def _failure(instance, run) -> str:
+    from trademl_jobs.run_outcome import step_failure_messages
+
+    messages = step_failure_messages(instance, run.run_id)
+    return messages[0] if messages else "see `make ui`"
 
 
 def _decided_version() -> str | None:
