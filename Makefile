@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PORT ?= 3000
 HOST ?= 127.0.0.1
 # `make mlflow` serves on MLFLOW_PORT (default 5000; `make mlflow PORT=5001` works too).
-MLFLOW_PORT ?= $(if $(filter command line,$(origin PORT)),$(PORT),5000)
+MLFLOW_PORT ?= $(if $(filter command line environment,$(origin PORT)),$(PORT),5000)
 # numpy asks the kernel for transparent huge pages on large arrays; on VMs like the project's 2-core
 # box that makes first use of fresh memory ~6x slower (benchmarks/README.md, equities_xs). Off by
 # default for every target; `make bench NUMPY_MADVISE_HUGEPAGE=1` measures the other way.

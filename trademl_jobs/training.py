@@ -62,7 +62,8 @@ def promote_tick(context: dg.SensorEvaluationContext, control_db: ControlDbResou
         "reason": decision.reason,
         "failed_bars": dg.MetadataValue.json([{"bar": b, "value": str(v), "threshold": str(t)} for b, v, t in decision.failed]),
     })
-    return dg.SensorResult(skip_reason=f"{verdict}: {decision.reason}", cursor=challenger.version, asset_events=[observation])
+    message = decision.reason if decision.reason.startswith(f"{verdict}:") else f"{verdict}: {decision.reason}"
+    return dg.SensorResult(skip_reason=message, cursor=challenger.version, asset_events=[observation])
 
 
 class PromoteConfig(dg.Config):

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from trademl import calendar
-from trademl.curate.market_panel import market_panel
+from trademl.curate.market_panel import MarketPanel, market_panel
 
 SESSIONS = [d.date() for d in calendar.sessions("2024-01-02", "2024-02-29")][:25]
 
@@ -111,3 +111,18 @@ def test_rows_after_t_leave_the_panel_at_t_unchanged():
     before, after = market_panel(full[full["date"] <= SESSIONS[21]]), market_panel(rows)
     for name in ("close", "returns", "adv", "sigma_daily", "spread"):
         pd.testing.assert_frame_equal(getattr(after, name).iloc[:22], getattr(before, name))
+
+
+def test_tradable_keeps_only_names_with_a_close_and_a_full_cost_window():
+    import datetime as dt
+
+    days = [d.date() for d in calendar.sessions("2025-06-02", "2025-06-06")]
+    index = pd.Index(days, name="date")
+    full = pd.DataFrame({"A": 1.0, "B": 1.0}, index=index)
+    young = full.copy()
+    young.loc[days[:3], "B"] = float("nan")  # B listed late: no ADV for its first sessions
+    panel = MarketPanel(close=full, returns=full, adv=young, sigma_daily=full, spread=full)
+    rows = pd.DataFrame({"date": [days[1], days[1], days[4]], "symbol": ["A", "B", "B"], "score": [1.0, 2.0, 3.0]})
+    kept = panel.tradable(rows)
+    assert list(zip(kept["date"], kept["symbol"])) == [(days[1], "A"), (days[4], "B")]
+    assert isinstance(days[0], dt.date)

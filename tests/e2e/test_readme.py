@@ -10,7 +10,8 @@ the later blocks look at. `make` runs the checkout's Makefile with that venv.
 
 A block may be preceded by one marker comment:
 - `<!-- readme-test: exit N -->` the block's last command is expected to exit N (a failure shown on purpose);
-- `<!-- readme-test: server -->` the block starts a server: it must answer HTTP on $PORT, then it is stopped;
+- `<!-- readme-test: server [/path] -->` the block starts a server: it must answer HTTP 200 on $PORT (at
+  /server_info, or the path given), then it is stopped;
 - `<!-- readme-test: skip: <reason> -->` not run here (a real vendor's keys); the reason is required,
   and at most a few blocks may be skipped.
 """
@@ -35,7 +36,7 @@ README = REPO / "README.md"
 VENV = Path(sys.prefix)
 MAX_SKIPPED = 2
 _FENCE = re.compile(r"^```(?P<lang>bash|python)\s*$")
-_MARKER = re.compile(r"^<!--\s*readme-test:\s*(exit\s+(?P<exit>\d+)|(?P<server>server)|skip:\s*(?P<reason>.*?))\s*-->\s*$")
+_MARKER = re.compile(r"^<!--\s*readme-test:\s*(exit\s+(?P<exit>\d+)|(?P<server>server)(\s+(?P<path>/\S*))?|skip:\s*(?P<reason>.*?))\s*-->\s*$")
 
 pytestmark = pytest.mark.slow
 
@@ -49,6 +50,7 @@ class ReadmeBlock:
     text: str
     expect_exit: int = 0
     server: bool = False
+    server_path: str = "/server_info"  # what the server must answer 200 on (`server /health` for another)
     skip_reason: str | None = None
 
 
@@ -73,6 +75,8 @@ def readme_blocks(text: str) -> list[ReadmeBlock]:
                 kwargs["expect_exit"] = int(marker["exit"])
             elif marker["server"]:
                 kwargs["server"] = True
+                if marker["path"]:
+                    kwargs["server_path"] = marker["path"]
             else:
                 kwargs["skip_reason"] = marker["reason"]
         blocks.append(ReadmeBlock(line=i + 1, lang=fence["lang"], text="\n".join(lines[i + 1 : end]) + "\n", **kwargs))
@@ -177,7 +181,7 @@ def _run_server(block: ReadmeBlock, node: dict) -> None:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True,
     )
     try:
-        wait_for_http(f"http://127.0.0.1:{node['env']['PORT']}/server_info", proc, timeout=180)
+        wait_for_http(f"http://127.0.0.1:{node['env']['PORT']}{block.server_path}", proc, timeout=180)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -203,7 +207,16 @@ def _lake_digest(root: Path) -> dict[str, str]:
 
 def test_start_here_demo_heals_its_outage_and_a_rerun_changes_nothing(readme_node):
     out = _run(START_HERE, readme_node)
-    assert "[11/11]" in out
+    assert "[14/14]" in out
+    # the model loop: the train sensor asked for a run, the champion was promoted, the report written
+    assert "requests a training run as of 2025-06-30" in out, out[-3000:]
+    assert "champion: equities_xs v1; OOS net of costs: oos_sharpe_net" in out, out[-3000:]
+    report = readme_node["data_root"] / "reports" / "daily" / "2025-06-30"
+    assert f"report: {report / 'daily.md'}" in out
+    payload = json.loads((report / "daily.json").read_text())
+    assert payload["asof"] == "2025-06-30" and payload["strategies"]["equities_xs"]["model_version"] == "1"
+    assert payload["positions"] and {p["strategy_tag"] for p in payload["positions"]} == {"equities_xs"}
+    assert sorted(p.name for p in report.glob("*.png")) == ["coverage.png", "equity_drawdown.png", "oos_ic.png"]
     # `trademl where` (and the demo's summary) name the node's paths, not the checkout's
     assert str(readme_node["data_root"]) in out and str(readme_node["dagster_home"]) in out
     status = json.loads(_trademl(readme_node, "status", "--json").stdout)
@@ -213,9 +226,14 @@ def test_start_here_demo_heals_its_outage_and_a_rerun_changes_nothing(readme_nod
     assert status["queue"]["PENDING"] == status["queue"]["LEASED"] == 0
 
     digest = _lake_digest(readme_node["data_root"])
+    reports = {p.name: p.read_bytes() for p in report.iterdir()}
     again = _trademl(readme_node, "demo")
     assert again.returncode == 0, again.stderr[-3000:]
     assert _lake_digest(readme_node["data_root"]) == digest
+    # a rerun trains nothing new, promotes nothing and leaves the report as it was
+    assert "equities_xs was trained as of 2025-06-30 (as of this session 2025-06-30)" in again.stdout
+    assert "v1 was already decided" in again.stdout and "already written by v1, skipped" in again.stdout
+    assert {p.name: p.read_bytes() for p in report.iterdir()} == reports
     assert json.loads(_trademl(readme_node, "status", "--json").stdout) == status
 
 

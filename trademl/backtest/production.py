@@ -37,9 +37,10 @@ def production_market(
 def production_backtest(
     scores: pd.DataFrame, market: MarketPanel, *, settings: BacktestSettings | None = None, risk: RiskConfig | None = None
 ) -> BacktestResult:
-    """Scores (date, symbol, score) -> portfolio targets -> run_backtest with the shared cost model and borrow."""
+    """Scores (date, symbol, score) of the names tradable that session (MarketPanel.tradable) -> portfolio
+    targets -> run_backtest with the shared cost model and borrow."""
     settings, risk = settings or backtest_settings(), risk or risk_config()
-    targets = build_targets(scores, market.returns, risk)
+    targets = build_targets(market.tradable(scores), market.returns, risk)
     return run_backtest(targets, market, settings.cost_model, capital=settings.capital, borrow_bps=risk.borrow_cost_bps)
 
 

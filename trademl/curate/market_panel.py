@@ -60,6 +60,17 @@ class MarketPanel:
     def symbols(self) -> pd.Index:
         return self.close.columns
 
+    def tradable(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """The rows (`date`, `symbol`, ...) whose symbol can be traded on that session: a close, and a
+        full window of ADV and volatility with a spread (a name listed within the window cannot be costed yet)."""
+        ok = self.close.notna() & self.adv.notna() & self.sigma_daily.notna() & self.spread.notna()
+        stacked = ok.stack()
+        stacked = stacked[stacked]
+        known = pd.MultiIndex.from_arrays([pd.to_datetime(stacked.index.get_level_values(0)).date,
+                                           stacked.index.get_level_values(1).astype(str)])
+        keys = pd.MultiIndex.from_arrays([pd.to_datetime(rows["date"]).dt.date, rows["symbol"].astype(str)])
+        return rows[keys.isin(known)]
+
 
 def market_panel(
     curated_long: pd.DataFrame, *, window: int = 20, spread_bps: float = 5.0, convention: str = "crsp"

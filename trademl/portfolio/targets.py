@@ -1,7 +1,7 @@
 """A sleeve's target book per session from its stored scores: `build_targets` over the lake's inputs.
 
-Each session's targets use the scores of that session, the curated total returns up to it (the
-covariance window) and the book of the session before (the turnover limit): what was stored for
+Each session's targets use the scores of that session's tradable names (a close and a full window
+of ADV and volatility), the curated total returns up to it (the covariance window) and the book of the session before (the turnover limit): what was stored for
 that previous session, else flat. Sessions without scores get no targets (and are listed).
 """
 
@@ -59,8 +59,9 @@ def session_targets(
     scores["date"] = pd.to_datetime(scores["date"]).dt.date
     history_start = calendar.previous_session(start, risk.cov_lookback + 1).date()
     curated = lake.read(CURATED, history_start, end).to_pandas()
-    returns = market_panel(curated).returns
-    targets = build_targets(scores[["date", "symbol", "score"]], returns, risk, initial=previous_book(lake, start, strategy_tag))
+    market = market_panel(curated)
+    tradable = market.tradable(scores[["date", "symbol", "score"]])  # a name without a cost history gets no weight
+    targets = build_targets(tradable, market.returns, risk, initial=previous_book(lake, start, strategy_tag))
     targets["date"] = pd.to_datetime(targets["date"]).dt.date
     frame = targets.merge(scores[["date", "symbol", "score", "model_version"]], on=["date", "symbol"], how="left")
     frame["strategy_tag"] = strategy_tag
