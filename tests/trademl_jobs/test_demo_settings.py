@@ -18,8 +18,15 @@ def test_the_shipped_demo_settings_parse():
     assert DemoSettings.from_config(doc) == DemoSettings(
         end=doc["end"], symbols=doc["symbols"], daily_sessions=doc["daily_sessions"],
         minute_sessions=doc["minute_sessions"], macro_lead_sessions=doc["macro_lead_sessions"],
-        signal_strength=doc["signal_strength"],
+        signal_strength=doc["signal_strength"], training=doc["training"],
     )
+
+
+def test_an_unknown_training_override_is_refused_naming_the_known_ones():
+    doc = shipped()
+    doc["training"] = {**doc["training"], "learning_rate": 1}
+    with pytest.raises(ValueError, match=r"^configs/demo.yml training takes embargo_sessions, lookback_sessions, min_test_sessions, trials"):
+        DemoSettings.from_config(doc)
 
 
 def test_a_malformed_end_names_file_and_field():
