@@ -25,6 +25,7 @@ from trademl_jobs.cli import main
 from trademl_jobs.cli.args import CliError
 from trademl_jobs.cli.materialize import resolve_selection, session_partitions_of, session_range
 from trademl_jobs.definitions import build_definitions
+from trademl_jobs.jobs import MATERIALIZE_GROUPS
 
 TRADEML = Path(sys.executable).with_name("trademl")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -143,13 +144,14 @@ def test_keys_and_groups_resolve_in_the_order_given_each_once(node):
     assert len(names) == len(set(names)) == 9  # the 8 reference assets and the bars
 
 
-def test_materialize_job_selects_every_asset_of_the_data_layer_groups(node):
+def test_materialize_job_selects_every_asset_of_the_session_partitioned_groups(node):
     defs = build_definitions("synthetic")
     graph = defs.resolve_asset_graph()
     job_keys = set(defs.resolve_job_def("materialize_job").asset_layer.executable_asset_keys)
-    layers = {k for k in graph.get_all_asset_keys() if graph.get(k).group_name in ("raw", "reference", "curated", "features", "labels")}
+    layers = {k for k in graph.get_all_asset_keys() if graph.get(k).group_name in MATERIALIZE_GROUPS}
     assert job_keys == layers  # a group not built yet selects nothing instead of failing
-    assert {dg.AssetKey(["raw", "equities_bars"]), dg.AssetKey(["reference", "universe"])} <= job_keys
+    assert {dg.AssetKey(["raw", "equities_bars"]), dg.AssetKey(["reference", "universe"]), dg.AssetKey(["models", "equities_xs"]),
+            dg.AssetKey(["reports", "daily"])} <= job_keys
 
 
 @pytest.fixture(scope="module")
