@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from trademl.curate import adjusted_ohlcv
+from trademl.curate.market_panel import MarketPanel, market_panel
 from trademl.data.connectors.base import FetchRequest
 from trademl.data.connectors.synthetic import SyntheticConfig, SyntheticConnector
 from trademl.features.equities_xs import build_features
@@ -30,6 +31,7 @@ class SyntheticMarket:
 
     frame: pd.DataFrame
     returns: pd.DataFrame
+    panel: MarketPanel  # what the production strategy trades against (trademl.curate.market_panel)
 
 
 def _fetch(conn: SyntheticConnector, dataset: str, start: dt.date, end: dt.date) -> pd.DataFrame:
@@ -66,7 +68,9 @@ def synthetic_market(*, signal_strength: float, seed: int, n_symbols: int, start
     close = panel.pivot(index="date", columns="symbol", values="close").sort_index()
     returns = close.pct_change(fill_method=None)
     returns.index = pd.DatetimeIndex(returns.index).date
-    return SyntheticMarket(frame=frame, returns=returns.astype(np.float64))
+    curated = panel.assign(date=pd.to_datetime(panel["date"]).dt.date, volume=panel["volume"].round().astype("int64"),
+                           split_factor=1.0, div_factor_crsp=1.0)  # prices already adjusted: factors of 1
+    return SyntheticMarket(frame=frame, returns=returns.astype(np.float64), panel=market_panel(curated))
 
 
 def standin_strategy(returns: pd.DataFrame, *, cost_bps: float = 5.0) -> Callable[[pd.DataFrame], pd.Series]:

@@ -4,9 +4,10 @@ no edge never does.
 The market is built in memory through the library (synthetic connector -> curate -> equities_xs
 features -> labels, tests/models/models_market.py): 100 symbols, 2021-01-04..2023-12-29, features
 from 2021-08-02 (588 labelled sessions). The planted signal is a 5-session trailing return that
-predicts the next session's return with rank IC = signal_strength. The strategy is a STAND-IN for
-trademl.backtest.strategy_returns (rank long-short, dollar neutral, gross 1, 5 bps per unit of
-turnover). For speed the grid is 4 trials (label horizon 1 / 20 x shallow / deep, 40 rounds) and
+predicts the next session's return with rank IC = signal_strength. The strategy is the production
+one (trademl.backtest.production: the portfolio constructor of configs/portfolio.yml, the cost model
+of configs/backtest.yml, borrow on shorts), and the verdict is the policy's (configs/policy/
+equities_xs.yml through trademl.models.policy.decide_promotion). For speed the grid is 4 trials (label horizon 1 / 20 x shallow / deep, 40 rounds) and
 CPCV uses 6 groups (15 splits, 5 paths); benchmarks/bench_training.py runs the production grid and
 CPCV over 10 seeds each way.
 """
@@ -16,9 +17,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from models_market import small_config, standin_strategy, synthetic_market
+from models_market import small_config, synthetic_market
 
+from trademl.backtest.production import production_strategy
 from trademl.models.evaluation import run_cpcv
+from trademl.models.policy import decide_promotion, load_policy
 from trademl.models.settings import CpcvSettings, Trial
 
 START, END, FIRST_FEATURE = dt.date(2021, 1, 4), dt.date(2023, 12, 29), dt.date(2021, 8, 2)
@@ -46,7 +49,7 @@ def failed_bars(metrics: dict[str, float]) -> list[str]:
 
 def evaluate(strength: float, seed: int):
     market = synthetic_market(signal_strength=strength, seed=seed, n_symbols=100, start=START, end=END, first_feature=FIRST_FEATURE)
-    return run_cpcv(market.frame, CFG, strategy=standin_strategy(market.returns))
+    return run_cpcv(market.frame, CFG, strategy=production_strategy(market.panel))
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +69,21 @@ def test_the_next_session_trials_win_when_the_signal_is_next_session(planted):
     assert planted.selected.horizon == 1
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_without_a_signal_at_least_one_bar_fails(seed):
-    report = evaluate(0.0, seed)
-    assert failed_bars(report.metrics), report.metrics
-    assert abs(report.metrics["rank_ic_mean"]) < 0.02
+def test_the_policy_promotes_the_planted_edge(planted):
+    decision = decide_promotion(planted.metrics, None, load_policy("equities_xs"), green_ok=True)
+    assert decision.promote, decision.reason
+
+
+@pytest.fixture(scope="module")
+def no_edge():
+    return evaluate(0.0, seed=1)  # benchmarks/bench_training.py sweeps 10 seeds each way
+
+
+def test_without_a_signal_at_least_one_bar_fails(no_edge):
+    assert failed_bars(no_edge.metrics), no_edge.metrics
+    assert abs(no_edge.metrics["rank_ic_mean"]) < 0.02
+
+
+def test_the_policy_never_promotes_no_edge(no_edge):
+    decision = decide_promotion(no_edge.metrics, None, load_policy("equities_xs"), green_ok=True)
+    assert not decision.promote and decision.failed

@@ -40,7 +40,9 @@ def production_backtest(
     """Scores (date, symbol, score) of the names tradable that session (MarketPanel.tradable) -> portfolio
     targets -> run_backtest with the shared cost model and borrow."""
     settings, risk = settings or backtest_settings(), risk or risk_config()
-    targets = build_targets(market.tradable(scores), market.returns, risk)
+    # a name that cannot trade that session (delisted, no cost window) is held at 0: the turnover
+    # limit's blend toward the previous book would otherwise keep part of it
+    targets = market.tradable(build_targets(market.tradable(scores), market.returns, risk))
     return run_backtest(targets, market, settings.cost_model, capital=settings.capital, borrow_bps=risk.borrow_cost_bps)
 
 

@@ -61,7 +61,7 @@ def session_targets(
     curated = lake.read(CURATED, history_start, end).to_pandas()
     market = market_panel(curated)
     tradable = market.tradable(scores[["date", "symbol", "score"]])  # a name without a cost history gets no weight
-    targets = build_targets(tradable, market.returns, risk, initial=previous_book(lake, start, strategy_tag))
+    targets = market.tradable(build_targets(tradable, market.returns, risk, initial=previous_book(lake, start, strategy_tag)))
     targets["date"] = pd.to_datetime(targets["date"]).dt.date
     frame = targets.merge(scores[["date", "symbol", "score", "model_version"]], on=["date", "symbol"], how="left")
     frame["strategy_tag"] = strategy_tag
