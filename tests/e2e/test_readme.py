@@ -142,7 +142,6 @@ def readme_node(tmp_path_factory) -> dict:
         HOME=str(home),
         TRADEML_DATA_ROOT=str(base / "data_layer"),
         DAGSTER_HOME=str(base / "dagster_home"),
-        TRADEML_SYNTHETIC_N_SYMBOLS="6",  # a small embedded market keeps the suite fast
         TRADEML_AUTOMATION="off",
         PORT=str(free_port()),
         CI="true",

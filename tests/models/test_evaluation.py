@@ -100,3 +100,16 @@ def test_train_and_evaluate_writes_the_artifact_directory(frame, tmp_path):
     cfg = json.loads(paths["training_cfg"].read_text())
     assert cfg["selected_trial"] == report.selected.name and cfg["asof"] == model.asof.isoformat()
     np.testing.assert_array_equal(load_model(tmp_path).predict(frame), model.predict(frame))
+
+
+def test_a_book_that_never_moves_has_no_dsr_and_is_refused(frame):
+    from trademl.models.policy import decide_promotion, load_policy
+
+    def flat(scores: pd.DataFrame) -> pd.Series:  # no names to trade: zero net return every session
+        return pd.Series(0.0, index=pd.Index(sorted(scores["date"].unique()), name="date"))
+
+    report = run_cpcv(frame, small_config(), strategy=flat)
+    assert np.isnan(report.metrics["dsr"]) and report.metrics["oos_sharpe_net"] == 0.0
+    decision = decide_promotion({**report.metrics, "cpcv_signature": "s", "cost_signature": "c"}, None, load_policy("equities_xs"),
+                                green_ok=True)
+    assert not decision.promote and {"min_sharpe", "min_dsr_margin"} <= set(decision.failed_bars), decision.failed_bars

@@ -29,23 +29,9 @@ OTHER_SIG = evaluation_signature({"n_groups": 8, "embargo": 10, "window": ["2020
 COST = evaluation_signature({"fee_bps": 0.5, "impact": "sqrt"})
 
 
-@pytest.fixture(scope="module")
-def empty_store(tmp_path_factory) -> Path:
-    """An MLflow sqlite db with its tables created once; each test copies it."""
-    path = tmp_path_factory.mktemp("mlflow_template") / "mlflow.db"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{path}")
-        registry.client().search_experiments()
-    return path
-
-
 @pytest.fixture
-def engine(tmp_path, monkeypatch, empty_store):
+def engine(tmp_path, monkeypatch, mlflow_store):
     """A fresh tracking store and control db; auto-promotion switched by each test, env `local`."""
-    db = tmp_path / "mlflow" / "mlflow.db"
-    db.parent.mkdir()
-    shutil.copy(empty_store, db)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{db}")
     monkeypatch.setenv("TRADEML_DATA_ROOT", str(tmp_path / "data_layer"))
     monkeypatch.setenv("TRADEML_ENV", "local")
     monkeypatch.delenv("TRAINING_ENABLE_AUTO_PROMOTE", raising=False)

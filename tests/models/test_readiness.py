@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pandas as pd
 import pytest
+from ledger_rows import write_ledger
 
 from trademl import calendar
 from trademl.data import control
@@ -22,14 +22,6 @@ def engine(tmp_path):
     eng.dispose()
 
 
-def _ledger(engine, table: str, statuses: dict[dt.date, str]) -> None:
-    control.upsert_partition_status(engine, pd.DataFrame([
-        {"source_name": "t", "table_name": table, "symbol": None, "dt": pd.Timestamp(d), "partition_key": None,
-         "status": s, "qc_score": 1.0, "row_count": 1, "expected_rows": None, "qc_code": None if s == "GREEN" else "X"}
-        for d, s in statuses.items()
-    ]))
-
-
 GATE = TrainingGate(lookback_sessions=10, dependencies=(Dependency("curated/equities_ohlcv_adj", 0.9),))
 
 
@@ -43,7 +35,7 @@ def test_the_shipped_equities_xs_gate_parses():
 
 
 def test_an_all_green_window_is_ready(engine):
-    _ledger(engine, "curated/equities_ohlcv_adj", {d: "GREEN" for d in WINDOW})
+    write_ledger(engine, "curated/equities_ohlcv_adj", {d: "GREEN" for d in WINDOW})
     result = check_readiness(engine, GATE, ASOF)
     assert result.ready and result.reason() == ""
     assert (result.checks[0].first, result.checks[0].last, result.checks[0].sessions) == (WINDOW[0], ASOF, 10)
@@ -52,7 +44,7 @@ def test_an_all_green_window_is_ready(engine):
 def test_amber_and_red_sessions_count_against_the_share_and_the_reason_names_the_table(engine):
     statuses = {d: "GREEN" for d in WINDOW}
     statuses[WINDOW[2]], statuses[WINDOW[5]] = "AMBER", "RED"
-    _ledger(engine, "curated/equities_ohlcv_adj", statuses)
+    write_ledger(engine, "curated/equities_ohlcv_adj", statuses)
     result = check_readiness(engine, GATE, ASOF)
     assert not result.ready
     assert result.checks[0].green_frac == 0.8
@@ -62,20 +54,20 @@ def test_amber_and_red_sessions_count_against_the_share_and_the_reason_names_the
 
 
 def test_sessions_without_ledger_rows_are_not_green(engine):
-    _ledger(engine, "curated/equities_ohlcv_adj", {d: "GREEN" for d in WINDOW[5:]})
+    write_ledger(engine, "curated/equities_ohlcv_adj", {d: "GREEN" for d in WINDOW[5:]})
     assert check_readiness(engine, GATE, ASOF).checks[0].green == 5
 
 
 def test_a_lagged_dependency_is_judged_on_the_window_before_its_lag(engine):
     gate = TrainingGate(10, (Dependency("labels/equities_xs", 1.0, lag_sessions=3),))
     lagged = [d.date() for d in calendar.sessions(calendar.previous_session(ASOF, 12), calendar.previous_session(ASOF, 3))]
-    _ledger(engine, "labels/equities_xs", {d: "GREEN" for d in lagged})
+    write_ledger(engine, "labels/equities_xs", {d: "GREEN" for d in lagged})
     result = check_readiness(engine, gate, ASOF)
     assert result.ready and result.checks[0].last == calendar.previous_session(ASOF, 3).date()
 
 
 def test_lookback_override_and_a_non_session_asof(engine):
-    _ledger(engine, "curated/equities_ohlcv_adj", {d: "GREEN" for d in WINDOW[-3:]})
+    write_ledger(engine, "curated/equities_ohlcv_adj", {d: "GREEN" for d in WINDOW[-3:]})
     result = check_readiness(engine, GATE, dt.date(2025, 7, 5), lookback_sessions=3)  # a Saturday
     assert result.asof == dt.date(2025, 7, 3)  # Friday 4 July is a holiday
     assert result.checks[0].sessions == 3

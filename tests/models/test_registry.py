@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,25 +15,11 @@ PROMOTE = PromotionDecision(True, [], "every bar passed")
 REFUSE = PromotionDecision(False, [("max_pbo", 0.3, 0.05), ("min_sharpe", 0.4, 1.0)], "refused: max_pbo: pbo 0.3 > 0.05")
 
 
-@pytest.fixture(scope="module")
-def empty_store(tmp_path_factory) -> Path:
-    """An MLflow sqlite db with its tables created once (migrations take ~1.5 s); tests copy it."""
-    path = tmp_path_factory.mktemp("mlflow_template") / "mlflow.db"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{path}")
-        registry.client().search_experiments()
-    return path
-
-
 @pytest.fixture
-def store(tmp_path, monkeypatch, empty_store) -> Path:
-    """A fresh tracking store for one test (MLFLOW_TRACKING_URI -> tmp_path/mlflow/mlflow.db)."""
-    db = tmp_path / "mlflow" / "mlflow.db"
-    db.parent.mkdir()
-    shutil.copy(empty_store, db)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{db}")
+def store(tmp_path, monkeypatch, mlflow_store) -> Path:
+    """A fresh tracking store (tests/conftest.py `mlflow_store`) and data root for one test."""
     monkeypatch.setenv("TRADEML_DATA_ROOT", str(tmp_path / "data_layer"))
-    return db
+    return mlflow_store
 
 
 def artifact_dir(tmp_path: Path, name: str = "artifacts", booster: str = "tree\n") -> Path:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pandas as pd
 import pytest
+from ledger_rows import write_ledger
 
 from trademl import calendar
 from trademl.data import control
@@ -29,16 +29,8 @@ def engine(tmp_path):
     eng.dispose()
 
 
-def _ledger(engine, table: str, statuses: dict[dt.date, str]) -> None:
-    control.upsert_partition_status(engine, pd.DataFrame([
-        {"source_name": "t", "table_name": table, "symbol": None, "dt": pd.Timestamp(d), "partition_key": None,
-         "status": s, "qc_score": 1.0, "row_count": 1, "expected_rows": None, "qc_code": None if s == "GREEN" else "X"}
-        for d, s in statuses.items()
-    ]))
-
-
 def _green(engine, table: str, days) -> None:
-    _ledger(engine, table, {d: "GREEN" for d in days})
+    write_ledger(engine, table, {d: "GREEN" for d in days})
 
 
 def test_latest_sessions_reads_the_last_ledger_session_per_table(engine):
@@ -73,7 +65,7 @@ def test_all_green_inputs_are_due_as_of_the_last_session_the_undelayed_inputs_re
 def test_a_red_session_in_the_window_stops_training_with_the_tables_share(engine):
     statuses = {d: "GREEN" for d in WINDOW}
     statuses[WINDOW[-2]] = "RED"
-    _ledger(engine, PRICES, statuses)
+    write_ledger(engine, PRICES, statuses)
     _green(engine, LABELS, WINDOW[:-2])
     call = next_training(engine, GATE, model="equities_xs", trained=[])
     assert not call.due and call.asof == ASOF
@@ -86,7 +78,7 @@ def test_an_amber_label_session_inside_its_lagged_window_stops_training(engine):
     _green(engine, PRICES, WINDOW)
     statuses = {d: "GREEN" for d in WINDOW[:-2]}
     statuses[WINDOW[-3]] = "AMBER"
-    _ledger(engine, LABELS, statuses)
+    write_ledger(engine, LABELS, statuses)
     call = next_training(engine, GATE, model="equities_xs", trained=[])
     assert not call.due and LABELS in call.reason and "80.0% GREEN" in call.reason
 
@@ -118,7 +110,7 @@ def test_a_model_trained_a_full_cadence_ago_is_due_again(engine):
 def test_the_lookback_override_shortens_the_window_the_gate_judges(engine):
     statuses = {d: "GREEN" for d in WINDOW}
     statuses[WINDOW[-5]] = "RED"
-    _ledger(engine, PRICES, statuses)
+    write_ledger(engine, PRICES, statuses)
     _green(engine, LABELS, WINDOW)
     assert not next_training(engine, GATE, model="m", trained=[]).due
     assert next_training(engine, GATE, model="m", trained=[], lookback_sessions=4).due

@@ -8,7 +8,6 @@ promote_if_beat_champion: one decision per challenger version, promoted only whe
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -114,21 +113,9 @@ def test_training_disabled_by_the_profile_skips_and_says_how_to_enable_it(instan
 SIG, COST = "sha256:paths", "sha256:costs"
 
 
-@pytest.fixture(scope="module")
-def empty_store(tmp_path_factory):
-    path = tmp_path_factory.mktemp("mlflow_template") / "mlflow.db"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{path}")
-        registry.client().search_experiments()
-    return path
-
-
 @pytest.fixture
-def store(tmp_path, monkeypatch, empty_store):
-    db_path = tmp_path / "mlflow" / "mlflow.db"
-    db_path.parent.mkdir()
-    shutil.copy(empty_store, db_path)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{db_path}")
+def store(monkeypatch, mlflow_store):
+    """A fresh tracking store (tests/conftest.py `mlflow_store`) with auto-promotion on."""
     monkeypatch.setenv("TRAINING_ENABLE_AUTO_PROMOTE", "true")
 
 

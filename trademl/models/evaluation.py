@@ -149,11 +149,14 @@ def run_cpcv(frame: pd.DataFrame, cfg: TrainingConfig, *, strategy: Strategy, as
     sr_var = float(per_period.var(ddof=1)) if len(per_period) > 1 else 0.0
     pooled = path_returns.to_numpy().ravel()
     pooled = pooled[np.isfinite(pooled)]
-    skew = float(stats.skew(pooled))
-    kurt = float(stats.kurtosis(pooled, fisher=False))
     n_obs = int(path_returns.notna().sum(axis=0).min())
-    sr0 = expected_max_sharpe(len(cfg.grid), sr_var)
-    dsr = deflated_sharpe_ratio(sr, n_obs, skew, kurt, len(cfg.grid), sr_var)
+    sr0 = expected_max_sharpe(len(cfg.grid), sr_var) if math.isfinite(sr_var) else float("nan")
+    if n_obs > 2 and math.isfinite(sr) and math.isfinite(sr0) and float(np.std(pooled)) > 0.0:
+        skew = float(stats.skew(pooled))
+        kurt = float(stats.kurtosis(pooled, fisher=False))
+        dsr = deflated_sharpe_ratio(sr, n_obs, skew, kurt, len(cfg.grid), sr_var)
+    else:  # a book that never moved (no names to trade, no return variance) has no Sharpe to deflate
+        dsr = float("nan")
     path_sharpes = trial_sharpes.loc[best].to_numpy(dtype=np.float64)
 
     metrics = {

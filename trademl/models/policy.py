@@ -289,7 +289,12 @@ def decide_promotion(
 
 
 def _summary(metrics: Mapping[str, Any], policy: Policy) -> str:
-    return ", ".join(f"{key} {metrics.get(key)} {op} {getattr(policy, bar)}" for bar, (key, op) in BARS.items())
+    return ", ".join(f"{key} {_shown(metrics.get(key))} {op} {getattr(policy, bar)}" for bar, (key, op) in BARS.items())
+
+
+def _shown(value: Any) -> str:
+    """A metric as a reader wants it in a reason: 4 significant digits (the exact value is in MLflow)."""
+    return f"{value:.4g}" if _is_number(value) else repr(value)
 
 
 def _explain(bar: str, value: Any, threshold: Any) -> str:
@@ -298,9 +303,9 @@ def _explain(bar: str, value: Any, threshold: Any) -> str:
         key, op = BARS[bar]
         if value is None or not _is_number(value):
             return f"{bar}: {key} is missing or not a finite number ({value!r}); needs {op} {threshold}"
-        return f"{bar}: {key} {value} {_NEGATION[op]} {threshold}"
+        return f"{bar}: {key} {_shown(value)} {_NEGATION[op]} {threshold}"
     if bar == "must_beat_champion":
-        return f"must_beat_champion: {SHARPE_KEY} {value} does not beat the champion's {threshold}"
+        return f"must_beat_champion: {SHARPE_KEY} {_shown(value)} does not beat the champion's {_shown(threshold)}"
     if bar in ("same_cpcv_paths", "same_cost_model"):
         key = CPCV_SIGNATURE_KEY if bar == "same_cpcv_paths" else COST_SIGNATURE_KEY
         return f"{bar}: challenger {key} {value!r} differs from the champion's {threshold!r}; not comparable, re-evaluate the champion on the challenger's paths and costs"
