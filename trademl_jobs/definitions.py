@@ -25,7 +25,7 @@ from trademl_jobs.jobs import audit_job, ingest_job, maintenance_job, materializ
 from trademl_jobs.run_health import run_health_sensor
 from trademl_jobs.schedules import build_schedules
 from trademl_jobs.sensors import build_sensors
-from trademl_jobs.training import build_training_sensors, promote_job, train_job
+from trademl_jobs.training import build_training_sensors, evaluate_job, promote_job, train_job
 from trademl_resources import ControlDbResource, LakeResource, VendorResource
 from trademl_resources.training import TrainingResource
 from trademl_resources.vendors import VENDOR_RESOURCES, SyntheticResource
@@ -34,7 +34,7 @@ from trademl_resources.vendors import VENDOR_RESOURCES, SyntheticResource
 def _automation(automation: bool) -> dg.Definitions:
     """Jobs, schedules and sensors (the node loop); the reaper sensor always starts RUNNING."""
     return dg.Definitions(
-        jobs=[ingest_job, materialize_job, audit_job, maintenance_job, qc_probe_job, train_job, promote_job],
+        jobs=[ingest_job, materialize_job, audit_job, maintenance_job, qc_probe_job, train_job, promote_job, evaluate_job],
         schedules=build_schedules(automation),
         sensors=[*build_sensors(automation), run_health_sensor, build_alert_sensor(automation),
                  *build_training_sensors(automation)],

@@ -6,14 +6,16 @@ dependency meets its GREEN share over the window; otherwise its skip reason name
 and its share. `promote_if_beat_champion` decides once per new challenger version (the cursor):
 the decision (promoted, or refused with the failing bar and its value) is recorded in MLflow tags
 and pipeline_runs by the library, shown as the tick's message and as an observation on the model
-asset. `promote_job` is what `trademl promote [--rollback]` runs, so a manual decision is a run.
+asset. `promote_job` is what `trademl promote [--rollback]` runs, so a manual decision is a run;
+`evaluate_job` (`trademl evaluate`) weighs the challenger against the bars and the champion without
+deciding, and shows the verdict as an observation on the model asset.
 """
 
 import datetime as dt
 
 import dagster as dg
 
-from trademl.backtest.training_run import promote_challenger
+from trademl.backtest.training_run import evaluate_challenger, promote_challenger
 from trademl.models import registry
 from trademl.models.promotion import TRAINING_ENABLED_VAR, rollback_champion, training_enabled
 from trademl.models.readiness import training_gate
@@ -86,6 +88,33 @@ def promote_op(context: dg.OpExecutionContext, config: PromoteConfig, control_db
 @dg.job(description="Promote (or roll back) a model's champion by hand: `trademl promote MODEL [--rollback]`")
 def promote_job() -> None:
     promote_op()
+
+
+class EvaluateConfig(dg.Config):
+    """`trademl evaluate`: the model whose challenger is weighed (read-only)."""
+
+    model: str = MODEL
+
+
+@dg.op(description="Weigh the challenger against the go/no-go bars and the champion, without deciding (read-only)")
+def evaluate_op(context: dg.OpExecutionContext, config: EvaluateConfig, control_db: ControlDbResource) -> None:
+    ev = evaluate_challenger(config.model, engine=control_db.engine())
+    verdict = "would be promoted" if ev.decision.promote else "would be refused"
+    context.log.info(f"{config.model} v{ev.challenger_version} (evaluation only, nothing decided): {ev.decision.reason}")
+    context.log_event(dg.AssetObservation(asset_key=MODEL_KEY, metadata={
+        "evaluation": verdict,
+        "challenger_version": ev.challenger_version,
+        "champion_version": ev.champion_version or "none",
+        "champion_on_challenger_paths": ev.on_challenger_paths,
+        "green": ev.green,
+        "reason": ev.decision.reason,
+        "challenger_metrics": dg.MetadataValue.json({k: v for k, v in ev.challenger.items() if isinstance(v, (int, float))}),
+    }))
+
+
+@dg.job(description="Weigh a model's challenger against the bars and its champion, read-only: `trademl evaluate MODEL`")
+def evaluate_job() -> None:
+    evaluate_op()
 
 
 def build_training_sensors(automation: bool) -> list[dg.SensorDefinition]:

@@ -182,3 +182,20 @@ def test_no_challenger_skips(instance, db, store):
     resource, _ = db
     result = _promote(instance, resource)
     assert isinstance(result, dg.SkipReason) and "no challenger" in result.skip_message
+
+
+def test_evaluate_job_shows_the_verdict_without_deciding_so_the_sensor_still_promotes(instance, db, store, tmp_path):
+    from trademl_jobs.training import EvaluateConfig, evaluate_job
+
+    resource, engine = db
+    _all_green(engine)
+    ref = _challenger(tmp_path, "a", sharpe=1.5)
+    run = evaluate_job.execute_in_process(
+        instance=instance, resources={"control_db": resource},
+        run_config=dg.RunConfig(ops={"evaluate_op": EvaluateConfig(model=MODEL)}),
+    )
+    observations = [e.event_specific_data.asset_observation for e in run.all_events if e.event_type_value == "ASSET_OBSERVATION"]
+    assert [o.metadata["evaluation"].value for o in observations] == ["would be promoted"]
+    assert observations[0].metadata["challenger_version"].value == ref.version
+    assert registry.champion(MODEL) is None and "promotion.decision" not in registry.version_tags(MODEL, ref.version)
+    assert _promote(instance, resource).skip_reason.skip_message.startswith("promoted: ")

@@ -202,3 +202,43 @@ def promote_challenger(model: str, *, engine: Engine, manual: bool = False, env:
     green_ok = challenger_green(model, engine)[0] if ref is not None else False
     theirs = champion_comparison(model, ref.version) if ref is not None else None
     return promote_if_beat_champion(model, green_ok=green_ok, env=env, control_engine=engine, champion_metrics=theirs, manual=manual)
+
+
+class NoChallenger(LookupError):
+    """The model has no registered challenger to evaluate or promote."""
+
+
+@dataclass(frozen=True)
+class ChallengerEvaluation:
+    """The challenger's OOS metrics, the champion's (on the challenger's paths when it was re-evaluated
+    there), the data gate re-checked now, and the decision a promotion would take, without taking it."""
+
+    model: str
+    challenger_version: str
+    challenger: dict[str, Any]
+    champion_version: str | None
+    champion: dict[str, Any] | None
+    on_challenger_paths: bool
+    green: bool
+    green_reason: str
+    decision: Any  # trademl.models.policy.PromotionDecision
+
+
+def evaluate_challenger(model: str, *, engine: Engine) -> ChallengerEvaluation:
+    """Everything `promote_challenger` would weigh, read-only: no alias moves and no decision is recorded,
+    so the promote sensor still decides on this challenger. NoChallenger when none is registered."""
+    from trademl.models.policy import decide_promotion, load_policy
+
+    challenger, champion = registry.challenger(model), registry.champion(model)
+    if challenger is None:
+        raise NoChallenger(f"{model} has no challenger yet: `trademl train {model}` first")
+    mine = registry.version_metrics(model, challenger.version)
+    on_paths = champion_comparison(model, challenger.version) if champion is not None else None
+    theirs = on_paths or (registry.version_metrics(model, champion.version) if champion is not None else None)
+    green, why = challenger_green(model, engine)
+    decision = decide_promotion(mine, theirs, load_policy(model), green_ok=green)
+    return ChallengerEvaluation(
+        model=model, challenger_version=challenger.version, challenger=mine,
+        champion_version=champion.version if champion is not None else None, champion=theirs,
+        on_challenger_paths=on_paths is not None, green=green, green_reason=why, decision=decision,
+    )

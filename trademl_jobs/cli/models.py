@@ -83,30 +83,39 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from trademl.backtest.training_run import challenger_green, champion_comparison
+    import dagster as dg
+
+    from trademl.backtest.training_run import NoChallenger, evaluate_challenger
     from trademl.data.control import control_engine
     from trademl.models import registry
-    from trademl.models.policy import decide_promotion, load_policy
+    from trademl_jobs.runner import dagster_instance, run_job
+    from trademl_jobs.training import EvaluateConfig
 
-    challenger, champion = registry.challenger(args.model), registry.champion(args.model)
-    if challenger is None:
-        raise CliError(f"{args.model} has no challenger yet: `trademl train {args.model}` first")
-    mine = registry.version_metrics(args.model, challenger.version)
-    say(f"challenger v{challenger.version}:")
-    for line in metric_lines(mine):
+    if registry.challenger(args.model) is None:
+        raise CliError(str(NoChallenger(f"{args.model} has no challenger yet: `trademl train {args.model}` first")))
+    instance = dagster_instance()
+    run = run_job(instance, "evaluate_job", run_config=dg.RunConfig(ops={"evaluate_op": EvaluateConfig(model=args.model)}))
+    if not run.success:
+        say(_failure(instance, run))
+        return 1
+    ev = evaluate_challenger(args.model, engine=control_engine())  # what the run weighed (read-only, so the same)
+    say(f"challenger v{ev.challenger_version}:")
+    for line in metric_lines(ev.challenger):
         say(line)
-    theirs = None
-    if champion is not None:
-        theirs = champion_comparison(args.model, challenger.version) or registry.version_metrics(args.model, champion.version)
-        say(f"champion v{champion.version}{' (on the challenger’s paths)' if champion_comparison(args.model, challenger.version) else ''}:")
-        for line in metric_lines(theirs):
-            say(line)
-    else:
+    if ev.champion_version == ev.challenger_version:
+        say(f"v{ev.challenger_version} is the champion already (nothing to weigh it against until a new challenger is trained)")
+        say(f"      run {run.run_id[:8]} ok in {run.seconds:.1f}s (`make ui` shows it)")
+        return 0
+    if ev.champion_version is None:
         say("no champion yet")
-    green, why = challenger_green(args.model, control_engine())
-    decision = decide_promotion(mine, theirs, load_policy(args.model), green_ok=green)
-    say(f"a promotion now would be {'accepted' if decision.promote else 'refused'}: {decision.reason}"
-        + ("" if green else f" ({why})"))
+    else:
+        say(f"champion v{ev.champion_version}{' (on the challenger’s paths)' if ev.on_challenger_paths else ''}:")
+        for line in metric_lines(ev.champion or {}):
+            say(line)
+    reason = ev.decision.reason.removeprefix("refused: ").removeprefix("every bar passed: ")
+    say(f"a promotion now would be {'accepted: every bar passes' if ev.decision.promote else 'refused'}: {reason}"
+        + ("" if ev.green else f" ({ev.green_reason})"))
+    say(f"      run {run.run_id[:8]} ok in {run.seconds:.1f}s (`make ui` shows it)")
     return 0
 
 

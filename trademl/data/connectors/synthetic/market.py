@@ -15,7 +15,11 @@ The planted signal: with strength s != 0 the cross-section of r_t is re-ordered 
 among symbols, the cross-sectional distribution unchanged) so that the rank correlation between
 the trailing `signal_lookback`-session return ending at close t-1 and r_t is s in expectation
 (Gaussian copula: Pearson rho = 2 sin(pi s / 6) between Gaussian scores of the two rankings). A feature computed from
-past bars alone therefore predicts next-session cross-sectional returns with rank IC ~= s.
+past bars alone therefore predicts next-session cross-sectional returns with rank IC ~= s. Measured, the
+realised rank IC is about 0.93 s (0.0465 +- 0.0014 over 12 seeds at s = 0.05, 100 names; 0.045 at 1,000
+names, so not a small-sample effect): the copula assumes the two rankings' Gaussian scores independent,
+but both are extreme for the high-volatility names, and that shared magnitude dilutes the rank
+correlation (benchmarks/sections/training.md, `bench_training.py --part planted`).
 
 The simulation is causal and runs on the fixed session axis from the origin, so a session's values
 never depend on how far it was simulated or on which range a request asked for.
