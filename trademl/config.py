@@ -276,17 +276,19 @@ def config_value(
         raise ValueError(f"{where}: expected {getattr(kind, '__name__', 'a valid value')}, got {value!r}") from None
 
 
-def sanitize_out_path(candidate: str | os.PathLike[str] | None, default_path: Path, *, allow_outside: bool = False) -> Path:
+def sanitize_out_path(
+    candidate: str | os.PathLike[str] | None, default_path: Path, *, allow_outside: bool = False, base: Path | None = None
+) -> Path:
     """The output path to write: `candidate` (or `default_path` when None/empty), resolved, inside the data root.
 
-    Relative candidates resolve against the data root (`settings().data_root`); symlinks and `..`
-    are resolved before the check, so neither can lead a write out of the root. Anything outside
-    raises ValueError naming the root, unless `allow_outside` (an explicit user choice). The
-    parent directory is created (spec 000).
+    Relative candidates resolve against `base` (default: the data root, `settings().data_root`; e.g.
+    its exports/ folder); symlinks and `..` are resolved before the check, so neither can lead a write
+    out of the root. Anything outside raises ValueError naming the root, unless `allow_outside` (an
+    explicit user choice). The parent directory is created (spec 000).
     """
     root = settings().data_root.resolve()
     raw = default_path if candidate is None or str(candidate) == "" else Path(candidate).expanduser()
-    path = Path(raw) if Path(raw).is_absolute() else root / raw
+    path = Path(raw) if Path(raw).is_absolute() else (base or root) / raw
     resolved = path.resolve()
     if not allow_outside and not resolved.is_relative_to(root):
         raise ValueError(

@@ -185,7 +185,8 @@ def test_the_previous_version_stays_readable_through_the_library_and_the_cli(rev
     assert "300/780 of v1 (38.5%)" in listing.stdout
 
     out = tmp_path / "v1.parquet"
-    export = node.trademl("lake", "read", "--table", TABLE, "--partition", "2025-06-03", "--version", "1", "--out", str(out))
+    export = node.trademl("lake", "read", "--table", TABLE, "--partition", "2025-06-03", "--version", "1", "--out", str(out),
+                          "--allow-outside")
     assert export.returncode == 0, _out(export)
     exported = pd.read_parquet(out)
     assert exported[["symbol", "close"]].equals(good_day[["symbol", "close"]])

@@ -47,6 +47,21 @@ def test_read_prints_an_older_version_as_csv(revised, capsys):
     assert lines[0].startswith("date,symbol,open") and len(lines) == 3 and ",10.0," in lines[1]
 
 
+def test_read_out_writes_under_the_data_roots_exports(revised, node, capsys):
+    assert main(["lake", "read", "--table", TABLE, "--partition", DAY, "--version", "1", "--out", "v1.csv"]) == 0
+    out = (node["data_root"] / "exports" / "v1.csv").resolve()
+    assert capsys.readouterr().out.strip().endswith(f"to {out}")
+    assert len(out.read_text().splitlines()) == 3
+
+
+def test_read_out_outside_the_data_root_is_refused_without_allow_outside(revised, tmp_path, capsys):
+    out = tmp_path / "v1.parquet"
+    assert main(["lake", "read", "--table", TABLE, "--partition", DAY, "--out", str(out)]) == 2
+    assert "outside the data root" in capsys.readouterr().err and not out.exists()
+    assert main(["lake", "read", "--table", TABLE, "--partition", DAY, "--out", str(out), "--allow-outside"]) == 0
+    assert out.exists()
+
+
 def test_accept_clears_the_review_and_records_the_session_green(revised, capsys):
     assert main(["lake", "accept", "--table", TABLE, "--partition", DAY]) == 0
     assert "latest version accepted; now GREEN" in capsys.readouterr().out

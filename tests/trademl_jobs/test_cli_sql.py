@@ -70,9 +70,9 @@ def test_sql_counts_the_latest_version_of_each_partition_only(stored, capsys):
     assert capsys.readouterr().out.splitlines()[1].strip() == "12"
 
 
-def test_sql_exports_every_row_to_parquet(stored, tmp_path, capsys):
-    out = tmp_path / "bars.parquet"
-    assert main(["sql", "SELECT date, symbol, close FROM raw.equities_bars", "--format", "parquet", "--out", str(out)]) == 0
+def test_sql_exports_every_row_to_parquet_under_the_data_roots_exports(stored, node, capsys):
+    assert main(["sql", "SELECT date, symbol, close FROM raw.equities_bars", "--format", "parquet", "--out", "bars.parquet"]) == 0
+    out = (node["data_root"] / "exports" / "bars.parquet").resolve()
     assert capsys.readouterr().out.strip() == f"wrote 12 rows to {out}"
     table = pq.read_table(out)
     assert table.num_rows == 12 and table.column_names == ["date", "symbol", "close"]
@@ -81,9 +81,22 @@ def test_sql_exports_every_row_to_parquet(stored, tmp_path, capsys):
 def test_sql_writes_csv_to_stdout_or_to_the_out_file_by_its_suffix(stored, tmp_path, capsys):
     assert main(["sql", "SELECT date, symbol FROM raw.equities_bars WHERE symbol = 'BBB' ORDER BY date", "--format", "csv"]) == 0
     assert capsys.readouterr().out.splitlines() == ['"date","symbol"'] + [f'{d},"BBB"' for d in DATES]
-    out = tmp_path / "bbb.csv"
-    assert main(["sql", "SELECT * FROM raw.equities_bars WHERE symbol = 'BBB'", "--out", str(out)]) == 0
+    out = tmp_path / "bbb.csv"  # outside the data root: only with --allow-outside
+    assert main(["sql", "SELECT * FROM raw.equities_bars WHERE symbol = 'BBB'", "--out", str(out), "--allow-outside"]) == 0
     assert len(out.read_text().splitlines()) == 1 + 4
+
+
+def test_sql_refuses_an_out_file_outside_the_data_root_and_writes_nothing(stored, tmp_path, capsys):
+    out = tmp_path / "elsewhere" / "bbb.csv"
+    assert main(["sql", "SELECT * FROM raw.equities_bars", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "outside the data root" in err and "--allow-outside" in err and len(err.strip().splitlines()) == 1
+    assert not out.parent.exists()
+
+
+def test_sql_refuses_an_out_path_that_climbs_out_of_exports(stored, capsys):
+    assert main(["sql", "SELECT 1 AS x", "--format", "csv", "--out", "../../escape.csv"]) == 2
+    assert "outside the data root" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -123,3 +123,23 @@ def existing_control_db():
                 "(`trademl where` shows every path)"
             )
     return control_db()
+
+
+def add_out_arguments(cmd: argparse.ArgumentParser, what: str) -> None:
+    """`--out FILE` (relative paths land in the data root's exports/) and `--allow-outside`."""
+    cmd.add_argument("--out", default=None,
+                     help=f"write {what} to this file; a relative path goes under the data root's exports/, "
+                          "a path outside the data root needs --allow-outside")
+    cmd.add_argument("--allow-outside", action="store_true", help="let --out point outside the data root")
+
+
+def export_path(out: str, allow_outside: bool) -> Path:
+    """The resolved file `--out` names (spec 000 sanitize_out_path): relative to exports/, inside the
+    data root unless `allow_outside`; CliError otherwise. Its folder is created."""
+    from trademl.config import sanitize_out_path
+
+    exports = settings().exports_dir
+    try:
+        return sanitize_out_path(out, exports, allow_outside=allow_outside, base=exports)
+    except ValueError as exc:
+        raise CliError(f"--out {out!r}: {exc}; or pass --allow-outside") from None

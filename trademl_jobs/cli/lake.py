@@ -9,7 +9,7 @@ import os
 import sys
 
 from trademl.config import settings
-from trademl_jobs.cli.args import CliError, control_db, parse_date, resolve_tables, say
+from trademl_jobs.cli.args import CliError, add_out_arguments, control_db, export_path, parse_date, resolve_tables, say
 
 
 def _lake_target(args: argparse.Namespace) -> tuple:
@@ -69,7 +69,9 @@ def cmd_lake_read(args: argparse.Namespace) -> int:
         except BrokenPipeError:  # `trademl lake read ... | head`: the reader has all it wants
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    out = os.path.abspath(args.out)
+    if not args.out.endswith((".parquet", ".csv")):
+        raise CliError(f"--out {args.out!r}: name a .parquet or .csv file")
+    out = str(export_path(args.out, args.allow_outside))
     if out.endswith(".parquet"):
         import pyarrow.parquet as pq
 
@@ -108,5 +110,5 @@ def register(sub: argparse._SubParsersAction) -> None:
             cmd.add_argument("--json", action="store_true")
         if name == "read":
             cmd.add_argument("--version", type=int, default=None, help="version number (default: the latest)")
-            cmd.add_argument("--out", default=None, help="write to this .parquet or .csv file instead of printing")
+            add_out_arguments(cmd, "the rows (.parquet or .csv) instead of printing them")
         cmd.set_defaults(func=func)

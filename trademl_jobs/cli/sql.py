@@ -19,7 +19,7 @@ from contextlib import contextmanager
 import pyarrow as pa
 
 from trademl.config import settings
-from trademl_jobs.cli.args import CliError, positive_int, say
+from trademl_jobs.cli.args import CliError, add_out_arguments, export_path, positive_int, say
 
 FORMATS = ("table", "csv", "parquet")
 BATCH_ROWS = 65_536  # rows per Arrow batch streamed out of DuckDB
@@ -98,7 +98,7 @@ def _write(reader: pa.RecordBatchReader, fmt: str, out: str | None) -> None:
 
 def cmd_sql(args: argparse.Namespace) -> int:
     fmt = args.format
-    out = os.path.abspath(args.out) if args.out else None
+    out = args.out
     if fmt is None:
         suffix = os.path.splitext(out or "")[1].lstrip(".")
         fmt = suffix if suffix in ("csv", "parquet") else "table"
@@ -108,8 +108,8 @@ def cmd_sql(args: argparse.Namespace) -> int:
         raise CliError("--format parquet needs --out FILE (Parquet is not printable)")
     if fmt == "table" and out is not None:
         raise CliError("--format table prints to the terminal; use --format csv|parquet with --out")
-    if out is not None and not os.path.isdir(os.path.dirname(out)):
-        raise CliError(f"--out {args.out!r}: directory {os.path.dirname(out)} does not exist")
+    if out is not None:
+        out = str(export_path(out, args.allow_outside))
     with _result(args.query) as reader:
         if fmt == "table":
             _print_table(reader, args.max_rows)
@@ -137,5 +137,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     cmd.add_argument("--max-rows", type=positive_int, default=40, help="rows printed as a table (default 40)")
     cmd.add_argument("--format", choices=FORMATS, default=None,
                      help="table (default), csv (stdout or --out) or parquet (needs --out); inferred from --out's suffix")
-    cmd.add_argument("--out", default=None, help="write every row to this .csv or .parquet file")
+    add_out_arguments(cmd, "every row (.csv or .parquet)")
     cmd.set_defaults(func=cmd_sql)

@@ -11,15 +11,14 @@ Prices are as-traded (raw): on a split ex-date the previous close is divided by 
 per old), on a dividend ex-date the dividend is subtracted, so the raw bars jump and the total-return
 path does not. Splits are triggered by the previous close crossing configured price levels.
 
-The planted signal: with strength s != 0 the cross-section of r_t is re-ordered (values permuted
-among symbols, the cross-sectional distribution unchanged) so that the rank correlation between
-the trailing `signal_lookback`-session return ending at close t-1 and r_t is s in expectation
-(Gaussian copula: Pearson rho = 2 sin(pi s / 6) between Gaussian scores of the two rankings). A feature computed from
-past bars alone therefore predicts next-session cross-sectional returns with rank IC ~= s. Measured, the
-realised rank IC is about 0.93 s (0.0465 +- 0.0014 over 12 seeds at s = 0.05, 100 names; 0.045 at 1,000
-names, so not a small-sample effect): the copula assumes the two rankings' Gaussian scores independent,
-but both are extreme for the high-volatility names, and that shared magnitude dilutes the rank
-correlation (benchmarks/sections/training.md, `bench_training.py --part planted`).
+The planted signal: with strength s != 0 the standardised returns r_t / sqrt(h_t) are re-ordered
+among the symbols (each symbol keeps its own conditional volatility, and the session's set of
+standardised returns is unchanged) so that the rank correlation between the trailing
+`signal_lookback`-session return ending at close t-1 and r_t is s in expectation (Gaussian copula:
+Pearson rho = 2 sin(pi s / 6) between Gaussian scores of the two rankings; `plant_signal`). A feature
+computed from past bars alone therefore predicts next-session cross-sectional returns with rank IC ~= s.
+Re-ordering the raw returns instead would let the high-volatility names be extreme in both rankings at
+once, which the copula does not allow for: the realised rank IC was 0.93 s (benchmarks/sections/training.md).
 
 The simulation is causal and runs on the fixed session axis from the origin, so a session's values
 never depend on how far it was simulated or on which range a request asked for.
@@ -102,6 +101,21 @@ def _gaussian_scores(values: np.ndarray, normals: np.ndarray) -> np.ndarray:
     return np.sort(normals)[_ranks(values)]
 
 
+def plant_signal(
+    trailing: np.ndarray, returns: np.ndarray, sd: np.ndarray, feature_normals: np.ndarray, return_normals: np.ndarray, rho: float
+) -> np.ndarray:
+    """`returns` of one session re-assigned among its names so that Spearman(trailing, result) ~= the
+    strength whose copula correlation is `rho`: the standardised returns `returns / sd` are permuted by the
+    ranks of v = rho G(trailing) + sqrt(1 - rho^2) G(returns / sd) and each name's `sd` is put back.
+
+    `sd` is each name's conditional daily standard deviation; the two `normals` are iid N(0, 1) draws
+    (the Gaussian scores' values). All arrays have one entry per eligible name.
+    """
+    z = returns / sd
+    v = rho * _gaussian_scores(trailing, feature_normals) + np.sqrt(1.0 - rho * rho) * _gaussian_scores(z, return_normals)
+    return sd * np.sort(z)[_ranks(v)]
+
+
 def simulate_daily(config: SyntheticConfig, timeline: Timeline, roster: Roster, n_sessions: int) -> DailyPanel:
     """Simulate sessions [0, n_sessions) of the timeline for every symbol of the roster."""
     if not 0 < n_sessions <= len(timeline):
@@ -127,7 +141,6 @@ def simulate_daily(config: SyntheticConfig, timeline: Timeline, roster: Roster, 
     lookback = config.signal_lookback
     strength = config.signal_strength
     rho = 2.0 * np.sin(np.pi * strength / 6.0)
-    rho_c = np.sqrt(1.0 - rho * rho)
 
     log_ret = np.zeros((T, N))
     cum = np.zeros((T, N))  # cumulative total log return, for the trailing-return signal
@@ -155,8 +168,7 @@ def simulate_daily(config: SyntheticConfig, timeline: Timeline, roster: Roster, 
             elig = np.flatnonzero(act & (t - roster.first_index > lookback))
             if len(elig) >= 3:
                 trailing = cum[t - 1, elig] - cum[t - 1 - lookback, elig]
-                v = rho * _gaussian_scores(trailing, g_feat[t, elig]) + rho_c * _gaussian_scores(r[elig], g_ret[t, elig])
-                r[elig] = np.sort(r[elig])[_ranks(v)]
+                r[elig] = plant_signal(trailing, r[elig], np.sqrt(h_tot[t, elig]), g_feat[t, elig], g_ret[t, elig], rho)
         hm = omega_m + mp.market_garch_alpha * hm * z_m[t] ** 2 + mp.market_garch_beta * hm
         hi = omega_i + mp.garch_alpha * e * e + mp.garch_beta * hi
 
