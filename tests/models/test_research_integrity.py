@@ -87,3 +87,20 @@ def test_without_a_signal_at_least_one_bar_fails(no_edge):
 def test_the_policy_never_promotes_no_edge(no_edge):
     decision = decide_promotion(no_edge.metrics, None, load_policy("equities_xs"), green_ok=True)
     assert not decision.promote and decision.failed
+
+
+# More seeds without an edge, on a lighter CPCV (2 trials, 4 groups: 6 splits, 3 paths) to keep the suite
+# short; benchmarks/bench_training.py runs 6-10 null seeds on the full setup.
+LIGHT_CFG = small_config(
+    grid=(GRID[0], GRID[2]), cpcv=CpcvSettings(n_groups=4, n_test_groups=2, embargo_sessions=10, min_test_sessions=126),
+    pbo_partitions=16,
+)
+
+
+@pytest.mark.parametrize("seed", [2, 3, 4])
+def test_no_edge_is_never_promoted_on_other_seeds(seed):
+    market = synthetic_market(signal_strength=0.0, seed=seed, n_symbols=100, start=START, end=END, first_feature=FIRST_FEATURE)
+    report = run_cpcv(market.frame, LIGHT_CFG, strategy=production_strategy(market.panel))
+    decision = decide_promotion(report.metrics, None, load_policy("equities_xs"), green_ok=True)
+    assert not decision.promote, report.metrics
+    assert {"min_sharpe", "min_dsr_margin"} & set(decision.failed_bars), decision.reason
