@@ -46,6 +46,7 @@ from trademl.models.equities_xs import train  # noqa: E402
 from trademl.models.evaluation import run_cpcv  # noqa: E402
 from trademl.models.settings import CpcvSettings, Trial, training_config  # noqa: E402
 from trademl.schemas import EQUITIES_XS_FEATURES  # noqa: E402
+from trademl.validation.metrics import information_coefficient  # noqa: E402
 
 
 def peak_rss_gib() -> float:
@@ -137,12 +138,8 @@ def part_seeds(n_seeds: int, grid: str, strategy_name: str = "production") -> No
 
 
 def planted_rank_ic(frame: pd.DataFrame, feature: str = "feat_mom_5", label: str = "xs_logret_fwd_1d") -> float:
-    """Mean over sessions of Spearman(feature, label) across symbols (ranks within each date, then Pearson)."""
-    ranks = frame[["date"]].assign(a=frame.groupby("date")[feature].rank(), b=frame.groupby("date")[label].rank())
-    centred = ranks[["a", "b"]] - ranks.groupby("date")[["a", "b"]].transform("mean")
-    sums = centred.assign(ab=centred["a"] * centred["b"], aa=centred["a"] ** 2, bb=centred["b"] ** 2, date=ranks["date"])
-    g = sums.groupby("date")[["ab", "aa", "bb"]].sum()
-    return float((g["ab"] / np.sqrt(g["aa"] * g["bb"])).mean())
+    """Mean over sessions of Spearman(feature, label) across symbols (the per-session rank IC)."""
+    return float(information_coefficient(frame[feature], frame[label], frame["date"], method="spearman").mean())
 
 
 def part_planted(n_seeds: int, n_symbols: int) -> None:

@@ -107,9 +107,15 @@ def evaluate_op(context: dg.OpExecutionContext, config: EvaluateConfig, control_
         "champion_version": ev.champion_version or "none",
         "champion_on_challenger_paths": ev.on_challenger_paths,
         "green": ev.green,
+        "green_reason": ev.green_reason,
         "reason": ev.decision.reason,
-        "challenger_metrics": dg.MetadataValue.json({k: v for k, v in ev.challenger.items() if isinstance(v, (int, float))}),
+        "challenger_metrics": dg.MetadataValue.json(_numbers(ev.challenger)),
+        "champion_metrics": dg.MetadataValue.json(_numbers(ev.champion or {})),
     }))
+
+
+def _numbers(metrics: dict) -> dict[str, float]:
+    return {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
 @dg.job(description="Weigh a model's challenger against the bars and its champion, read-only: `trademl evaluate MODEL`")

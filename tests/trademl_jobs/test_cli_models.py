@@ -74,3 +74,31 @@ def test_report_refuses_a_day_that_is_not_a_session(node, capsys):
 def test_report_refuses_an_out_path_outside_the_data_root(node, capsys, tmp_path):
     err = _error(capsys, "report", "--asof", "2025-06-30", "--out", str(tmp_path.parent / "elsewhere"))
     assert "outside" in err
+
+
+def test_evaluate_prints_both_versions_and_the_refusal_from_the_runs_observation():
+    from trademl_jobs.cli.models import _evaluation_lines
+
+    lines = _evaluation_lines({
+        "challenger_version": "3", "champion_version": "2", "champion_on_challenger_paths": True,
+        "challenger_metrics": {"oos_sharpe_net": 1.2}, "champion_metrics": {"oos_sharpe_net": 1.5},
+        "evaluation": "would be refused", "green": False, "green_reason": "features/equities_xs is 90.0% GREEN",
+        "reason": "refused: must_beat_champion: oos_sharpe_net 1.2 does not beat the champion's 1.5",
+    })
+    assert lines == [
+        "challenger v3:", "  oos_sharpe_net   1.2000",
+        "champion v2 (on the challenger’s paths):", "  oos_sharpe_net   1.5000",
+        "a promotion now would be refused: must_beat_champion: oos_sharpe_net 1.2 does not beat the champion's 1.5"
+        " (features/equities_xs is 90.0% GREEN)",
+    ]
+
+
+def test_evaluate_without_a_champion_says_so_and_what_a_promotion_would_do():
+    from trademl_jobs.cli.models import _evaluation_lines
+
+    lines = _evaluation_lines({
+        "challenger_version": "1", "champion_version": "none", "champion_on_challenger_paths": False,
+        "challenger_metrics": {"pbo": 0.01}, "champion_metrics": {}, "evaluation": "would be promoted", "green": True,
+        "green_reason": "", "reason": "every bar passed: pbo 0.01 <= 0.05",
+    })
+    assert lines[2:] == ["no champion yet", "a promotion now would be accepted: every bar passes: pbo 0.01 <= 0.05"]

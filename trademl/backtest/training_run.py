@@ -207,6 +207,9 @@ def promote_challenger(model: str, *, engine: Engine, manual: bool = False, env:
 class NoChallenger(LookupError):
     """The model has no registered challenger to evaluate or promote."""
 
+    def __init__(self, model: str) -> None:
+        super().__init__(f"{model} has no challenger yet: `trademl train {model}` first")
+
 
 @dataclass(frozen=True)
 class ChallengerEvaluation:
@@ -231,7 +234,7 @@ def evaluate_challenger(model: str, *, engine: Engine) -> ChallengerEvaluation:
 
     challenger, champion = registry.challenger(model), registry.champion(model)
     if challenger is None:
-        raise NoChallenger(f"{model} has no challenger yet: `trademl train {model}` first")
+        raise NoChallenger(model)
     mine = registry.version_metrics(model, challenger.version)
     on_paths = champion_comparison(model, challenger.version) if champion is not None else None
     theirs = on_paths or (registry.version_metrics(model, champion.version) if champion is not None else None)

@@ -76,10 +76,8 @@ def cmd_lake_read(args: argparse.Namespace) -> int:
         import pyarrow.parquet as pq
 
         pq.write_table(rows, out)
-    elif out.endswith(".csv"):
-        rows.to_pandas().to_csv(out, index=False)
     else:
-        raise CliError(f"--out {args.out!r}: name a .parquet or .csv file")
+        rows.to_pandas().to_csv(out, index=False)
     say(f"wrote {rows.num_rows} rows of {table} {day} version {version} to {out}")
     return 0
 

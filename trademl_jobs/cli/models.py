@@ -85,38 +85,49 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     import dagster as dg
 
-    from trademl.backtest.training_run import NoChallenger, evaluate_challenger
-    from trademl.data.control import control_engine
+    from trademl.backtest.training_run import NoChallenger
     from trademl.models import registry
     from trademl_jobs.runner import dagster_instance, run_job
     from trademl_jobs.training import EvaluateConfig
 
     if registry.challenger(args.model) is None:
-        raise CliError(str(NoChallenger(f"{args.model} has no challenger yet: `trademl train {args.model}` first")))
+        raise CliError(str(NoChallenger(args.model)))
     instance = dagster_instance()
     run = run_job(instance, "evaluate_job", run_config=dg.RunConfig(ops={"evaluate_op": EvaluateConfig(model=args.model)}))
     if not run.success:
         say(_failure(instance, run))
         return 1
-    ev = evaluate_challenger(args.model, engine=control_engine())  # what the run weighed (read-only, so the same)
-    say(f"challenger v{ev.challenger_version}:")
-    for line in metric_lines(ev.challenger):
+    for line in _evaluation_lines(_observation(instance, run.run_id)):
         say(line)
-    if ev.champion_version == ev.challenger_version:
-        say(f"v{ev.challenger_version} is the champion already (nothing to weigh it against until a new challenger is trained)")
-        say(f"      run {run.run_id[:8]} ok in {run.seconds:.1f}s (`make ui` shows it)")
-        return 0
-    if ev.champion_version is None:
-        say("no champion yet")
-    else:
-        say(f"champion v{ev.champion_version}{' (on the challenger’s paths)' if ev.on_challenger_paths else ''}:")
-        for line in metric_lines(ev.champion or {}):
-            say(line)
-    reason = ev.decision.reason.removeprefix("refused: ").removeprefix("every bar passed: ")
-    say(f"a promotion now would be {'accepted: every bar passes' if ev.decision.promote else 'refused'}: {reason}"
-        + ("" if ev.green else f" ({ev.green_reason})"))
     say(f"      run {run.run_id[:8]} ok in {run.seconds:.1f}s (`make ui` shows it)")
     return 0
+
+
+def _observation(instance, run_id: str) -> dict:
+    """The metadata of the evaluation the run recorded on the model asset (plain values)."""
+    import dagster as dg
+
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_OBSERVATION).records
+    observation = records[-1].event_log_entry.dagster_event.event_specific_data.asset_observation
+    return {k: v.value for k, v in observation.metadata.items()}
+
+
+def _evaluation_lines(ev: dict) -> list[str]:
+    """What `trademl evaluate` prints from the run's evaluation: both versions' metrics and the verdict."""
+    lines = [f"challenger v{ev['challenger_version']}:", *metric_lines(ev["challenger_metrics"])]
+    if ev["champion_version"] == ev["challenger_version"]:
+        return [*lines, f"v{ev['challenger_version']} is the champion already "
+                        "(nothing to weigh it against until a new challenger is trained)"]
+    if ev["champion_version"] == "none":
+        lines.append("no champion yet")
+    else:
+        paths = " (on the challenger’s paths)" if ev["champion_on_challenger_paths"] else ""
+        lines += [f"champion v{ev['champion_version']}{paths}:", *metric_lines(ev["champion_metrics"])]
+    accepted = ev["evaluation"] == "would be promoted"
+    reason = ev["reason"].removeprefix("refused: ").removeprefix("every bar passed: ")
+    lines.append(f"a promotion now would be {'accepted: every bar passes' if accepted else 'refused'}: {reason}"
+                 + ("" if ev["green"] else f" ({ev['green_reason']})"))
+    return lines
 
 
 def cmd_promote(args: argparse.Namespace) -> int:
